@@ -1,0 +1,184 @@
+"""koe's command line. Contract commands (keep stable): run, tag, lists check, lists show."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from koe.prefect_env import configure_prefect
+
+configure_prefect()
+
+app = typer.Typer(
+    help="koe (声): Japanese-first voice-of-the-customer text mining for NPS/CSAT surveys.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+lists_app = typer.Typer(help="Validate and inspect the lookup lists.", no_args_is_help=True)
+app.add_typer(lists_app, name="lists")
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    from koe.config import ConfigError
+    from koe.ingest import IngestError
+    from koe.outputs import AccountingError
+    from models.embeddings import EmbedderLoadError
+    from taggers.lookup_lists import LookupListError
+
+    return (ConfigError, IngestError, LookupListError, EmbedderLoadError, AccountingError)
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"koe: error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def _preflight(config: Path | None, out: Path | None) -> None:
+    """Fail fast, before Prefect starts, on a bad config or lookup list."""
+    from koe.config import load_config
+    from taggers.lookup import LookupTagger
+
+    cfg = load_config(config, out=out)
+    LookupTagger.from_folder(cfg.lookup_lists)
+
+
+@app.command()
+def run(
+    input: Annotated[
+        Path | None,
+        typer.Option("--input", "-i", help="CSV/TSV/XLSX/Parquet export (default: the sample)."),
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="koe.yaml")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for run folders (default koe_runs).")
+    ] = None,
+) -> None:
+    """Run the nightly flow (a Prefect flow run) and print where the outputs are."""
+    try:
+        _preflight(config, out)
+        from flows.nightly import nightly
+
+        folder = nightly(
+            input_path=str(input) if input else None,
+            config_path=str(config) if config else None,
+            output_root=str(out) if out else None,
+        )
+    except _user_errors() as exc:
+        _fail(exc)
+    import json
+
+    manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    c = manifest["counts"]
+    typer.echo(f"koe run {manifest['run_id']} finished: {folder}")
+    typer.echo(
+        f"  input rows {c['input_rows']} = tagged {c['tagged']} + quarantined {c['quarantined']}"
+        f"; with a lookup theme {c['tagged_with_theme']}, non-answers {c['non_answers']}"
+        f", emergent themes {c['emergent_themes']}"
+    )
+    for name in ("report.html", "tagged.parquet", "tags.csv", "drivers.csv", "quarantine.csv"):
+        typer.echo(f"  {Path(folder) / name}")
+    typer.echo(f"  {Path(folder) / 'routed'}/ ({', '.join(sorted(manifest['routed']))})")
+
+
+@app.command()
+def tag(
+    input: Annotated[Path, typer.Option("--input", "-i", help="Table with id and text columns.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="tags.csv to write.")],
+    lookup_lists: Annotated[
+        Path | None, typer.Option("--lookup-lists", "-l", help="Lookup-list folder.")
+    ] = None,
+    id_col: Annotated[str, typer.Option("--id-col", help="Id column.")] = "id",
+    text_col: Annotated[str, typer.Option("--text-col", help="Text column.")] = "text",
+) -> None:
+    """Lookup tagging only: write tags.csv (id,theme,department,polarity,source,evidence)."""
+    from koe.config import DEFAULT_LOOKUP_LISTS
+    from koe.ingest import IngestError, read_table
+    from koe.normalize import normalize_text
+    from taggers.lookup import LookupTagger, to_tags_csv
+    from taggers.sentences import split_sentences
+
+    try:
+        raw = read_table(input)
+        missing = [c for c in (id_col, text_col) if c not in raw.columns]
+        if missing:
+            raise IngestError(
+                f"{input}: missing column(s) {missing}; columns present: {list(raw.columns)}"
+            )
+        import pandas as pd
+
+        comments = pd.DataFrame(
+            {"id": raw[id_col].astype(str), "text": [normalize_text(t) for t in raw[text_col]]}
+        )
+        tagger = LookupTagger.from_folder(lookup_lists or DEFAULT_LOOKUP_LISTS)
+    except _user_errors() as exc:
+        _fail(exc)
+    tags = tagger.tag(split_sentences(comments))
+    table = to_tags_csv(tags)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False, encoding="utf-8", lineterminator="\n")
+    tagged = table["id"].nunique() if len(table) else 0
+    typer.echo(f"{len(comments)} comments, {tagged} tagged, {len(table)} tags -> {out}")
+
+
+@lists_app.command("check")
+def lists_check(
+    lookup_lists: Annotated[
+        Path | None, typer.Option("--lookup-lists", "-l", help="Lookup-list folder.")
+    ] = None,
+) -> None:
+    """Validate every lookup list and run the themes' example comments."""
+    from koe.config import DEFAULT_LOOKUP_LISTS
+    from taggers.lookup import LookupTagger, check_examples
+
+    try:
+        tagger = LookupTagger.from_folder(lookup_lists or DEFAULT_LOOKUP_LISTS)
+    except _user_errors() as exc:
+        _fail(exc)
+    failures = check_examples(tagger)
+    n_examples = sum(
+        len(t.examples_match) + len(t.examples_no_match) for t in tagger.lists.themes.values()
+    )
+    for failure in failures:
+        typer.secho(f"FAIL {failure}", fg=typer.colors.RED)
+    typer.echo(
+        f"{len(tagger)} themes in {len(tagger.lists.files)} file(s); "
+        f"{n_examples - len(failures)}/{n_examples} examples pass"
+    )
+    if failures:
+        raise typer.Exit(1)
+
+
+@lists_app.command("show")
+def lists_show(
+    theme: Annotated[str, typer.Argument(help="Theme id.")],
+    lookup_lists: Annotated[
+        Path | None, typer.Option("--lookup-lists", "-l", help="Lookup-list folder.")
+    ] = None,
+) -> None:
+    """Print a theme with its normalized keywords."""
+    from koe.config import DEFAULT_LOOKUP_LISTS
+    from taggers.lookup import LookupTagger
+
+    try:
+        tagger = LookupTagger.from_folder(lookup_lists or DEFAULT_LOOKUP_LISTS)
+    except _user_errors() as exc:
+        _fail(exc)
+    if theme not in tagger:
+        typer.secho(f"koe: unknown theme {theme!r}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    t = tagger.lists.themes[theme]
+    typer.echo(f"{t.id}: {t.name_ja} / {t.name_en}  ({t.file}:{t.line})")
+    typer.echo(f"  parent: {t.parent or '-'}  department: {t.department}  "
+               f"default polarity: {t.default_polarity}")  # fmt: skip
+    for keyword, norm in tagger.normalized_keywords(theme):
+        typer.echo(f"  {keyword}  ->  {norm}")
+    if t.exclusions:
+        typer.echo(f"  exclusions: {', '.join(t.exclusions)}")
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,167 @@
+"""koe.yaml: one validated config object; every path comes from here.
+
+All fields are optional; `koe run` with no config runs on the shipped sample. Unknown keys and
+wrong types are errors that name the file and line. Relative paths are resolved against the
+config file's folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from taggers.lookup_lists import _LINE, LookupListError, load_yaml_with_lines
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_INPUT = ROOT / "samples" / "survey.csv"
+DEFAULT_LOOKUP_LISTS = ROOT / "lookup_lists"
+DEFAULT_ROUTING = Path(__file__).with_name("default_routing.yaml")
+
+
+class ConfigError(ValueError):
+    """koe.yaml (or a flag) is invalid; the message names the file and line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnsConfig(_Strict):
+    """Input column names for the canonical fields."""
+
+    id: str = "id"
+    text: str = "text"
+    score: str = "score"
+    date: str = "date"
+    customer_id: str = "customer_id"
+
+
+class ClusterConfig(_Strict):
+    enabled: bool = True
+    unit: Literal["sentence", "comment"] = "sentence"
+    only_untagged: bool = True
+    min_cluster_size: int = Field(3, ge=2)
+    distance_threshold: float = Field(0.55, gt=0, lt=2)
+    assign_threshold: float = Field(0.5, ge=-1, le=1)
+    max_keywords: int = Field(6, ge=1)
+    representatives: int = Field(4, ge=1)
+
+
+class DriversConfig(_Strict):
+    n_boot: int = Field(500, ge=50)
+    min_mentions: int = Field(5, ge=1)
+    min_n: int = Field(30, ge=1)
+    alpha: float = Field(0.05, gt=0, lt=1)
+
+
+class RuleCondition(_Strict):
+    """All given fields must hold (lists mean "any of")."""
+
+    nps_class: list[Literal["promoter", "passive", "detractor"]] | None = None
+    polarity: list[Literal["positive", "negative", "neutral"]] | None = None
+    department: list[str] | None = None
+    source: list[Literal["lookup", "cluster"]] | None = None
+    is_request: bool | None = None
+    untagged: bool | None = None
+
+
+class RoutingRule(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    to: str = Field(pattern=r"^[a-z0-9_]+$")
+    when: RuleCondition = RuleCondition()
+    description: str = ""
+
+
+class KoeConfig(_Strict):
+    input: Path | None = None
+    columns: ColumnsConfig = ColumnsConfig()
+    sub_scores: list[str] | None = None  # None: every column starting with sub_score_prefix
+    sub_score_prefix: str = "sub_"
+    segments: list[str] | None = None  # None: every other column
+    lookup_lists: Path = DEFAULT_LOOKUP_LISTS
+    embedding_model: str = "koe-default"
+    state_db: str | None = None  # SQLAlchemy URL or a file path; default <out>/koe_state.sqlite
+    out: Path = Path("koe_runs")
+    seed: int = 0
+    mask_pii: bool = True
+    cluster: ClusterConfig = ClusterConfig()
+    drivers: DriversConfig = DriversConfig()
+    routing: list[RoutingRule] | None = None  # None: koe/default_routing.yaml
+
+    def routing_rules(self) -> list[RoutingRule]:
+        if self.routing is not None:
+            return self.routing
+        doc = yaml.safe_load(DEFAULT_ROUTING.read_text(encoding="utf-8"))
+        return [RoutingRule(**rule) for rule in doc["rules"]]
+
+    def state_url(self) -> str:
+        if self.state_db is None:
+            return f"sqlite:///{(self.out / 'koe_state.sqlite').resolve()}"
+        if "://" in self.state_db:
+            return self.state_db
+        return f"sqlite:///{Path(self.state_db).resolve()}"
+
+
+def _strip_lines(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _strip_lines(v) for k, v in node.items() if k != _LINE}
+    if isinstance(node, list):
+        return [_strip_lines(v) for v in node]
+    return node
+
+
+def _line_of(doc: Any, loc: tuple[Any, ...]) -> int | None:
+    line = doc.get(_LINE) if isinstance(doc, dict) else None
+    node = doc
+    for key in loc:
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, dict) and _LINE in node:
+            line = node[_LINE]
+    return line
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> KoeConfig:
+    """Load koe.yaml (or defaults when ``path`` is None) and apply non-None ``overrides``.
+
+    Raises:
+        ConfigError: with the file and line of the offending key.
+    """
+    data: dict[str, Any] = {}
+    base = Path.cwd()
+    doc: Any = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        try:
+            doc = load_yaml_with_lines(path)
+        except LookupListError as exc:
+            raise ConfigError(str(exc)) from exc
+        if doc is None:
+            doc = {}
+        if not isinstance(doc, dict):
+            raise ConfigError(f"{path}: top level must be a mapping")
+        data = _strip_lines(doc)
+        base = path.resolve().parent
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        config = KoeConfig(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        line = _line_of(doc, loc)
+        where = f"{path}:{line}" if path and line else str(path or "config")
+        field = ".".join(str(p) for p in loc)
+        raise ConfigError(f"{where}: {field}: {err['msg']}") from exc
+    updates: dict[str, Any] = {}
+    for name in ("input", "lookup_lists", "out"):
+        value = getattr(config, name)
+        if value is not None and not value.is_absolute() and overrides.get(name) is None:
+            updates[name] = base / value
+    return config.model_copy(update=updates)

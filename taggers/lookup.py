@@ -1,0 +1,284 @@
+"""The lookup-list tagger: themes from analyst keywords, matched on normalized forms.
+
+Like spaCy's SpanRuler, many surface patterns map to one canonical theme id. Keywords and
+comments go through the same tokenizer, so Sudachi's normalized forms absorb 表記ゆれ
+(問合せ = 問い合わせ = お問い合わせ) and English matches on lower-cased lemmas. Compounds are
+also matched on their mode-A parts (返信 inside 返信速度). A keyword with spaces matches its parts
+in order within ``window`` tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from koe.frames import TAG_COLUMNS, TAGS_CSV_COLUMNS
+from taggers.lookup_lists import POLARITY_FILE, LookupLists, Theme, load_lookup_lists
+from taggers.polarity import PolarityLexicon, mention_polarity, pattern_of
+from taggers.sentences import split_text
+from taggers.tokenize import Token, detect_language, tokenize
+
+Part = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KeywordPattern:
+    theme: str
+    parts: tuple[Part, ...]  # one part per space-separated piece of the keyword
+    text: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    theme: str
+    tok_start: int
+    tok_end: int
+    char_start: int
+    char_end: int
+
+
+def _compile(keyword: str, theme: str, split_a: bool) -> KeywordPattern | None:
+    pieces = [keyword] if keyword.isascii() else keyword.split()
+    parts = []
+    for piece in pieces:
+        lang = detect_language(piece)
+        tokens = tokenize(piece, lang, split_a=split_a and lang == "ja")
+        part = tuple(t.norm for t in tokens if t.pos not in ("補助記号", "PUNCT"))
+        if not part:
+            return None
+        parts.append(part)
+    return KeywordPattern(theme, tuple(parts), keyword)
+
+
+class _PatternIndex:
+    """Keyword patterns indexed by their first token, for one tokenization mode."""
+
+    def __init__(self, patterns: Iterable[KeywordPattern], window: int) -> None:
+        self.window = window
+        self.by_first: dict[str, list[KeywordPattern]] = {}
+        for p in patterns:
+            self.by_first.setdefault(p.parts[0][0], []).append(p)
+
+    def find(self, tokens: list[Token]) -> list[Mention]:
+        norms = [t.norm for t in tokens]
+        found = []
+        for i, norm in enumerate(norms):
+            for p in self.by_first.get(norm, ()):
+                end = self._match(norms, i, p.parts)
+                if end is not None:
+                    found.append(
+                        Mention(p.theme, i, end, tokens[i].start, tokens[end - 1].end)
+                    )
+        return found
+
+    def _match(self, norms: list[str], i: int, parts: tuple[Part, ...]) -> int | None:
+        first = parts[0]
+        if tuple(norms[i : i + len(first)]) != first:
+            return None
+        pos = i + len(first)
+        for part in parts[1:]:
+            for j in range(pos, min(len(norms), pos + self.window + 1)):
+                if tuple(norms[j : j + len(part)]) == part:
+                    pos = j + len(part)
+                    break
+            else:
+                return None
+        return pos
+
+
+class LookupTagger:
+    """Tag sentences with lookup-list themes and per-mention polarity.
+
+    Args:
+        lists: loaded lookup lists.
+        lexicon: the polarity lexicon.
+        window: max tokens between the parts of a spaced keyword.
+    """
+
+    def __init__(self, lists: LookupLists, lexicon: PolarityLexicon, window: int = 4) -> None:
+        self.lists = lists
+        self.lexicon = lexicon
+        self.window = window
+        keywords_c, keywords_a, excl_c, excl_a = [], [], [], []
+        for theme in lists.themes.values():
+            for kw in theme.keywords:
+                keywords_c.append(_compile(kw, theme.id, False))
+                keywords_a.append(_compile(kw, theme.id, True))
+            for kw in theme.exclusions:
+                excl_c.append(_compile(kw, theme.id, False))
+                excl_a.append(_compile(kw, theme.id, True))
+        self._keywords = (
+            _PatternIndex([p for p in keywords_c if p], window),
+            _PatternIndex([p for p in keywords_a if p], window),
+        )
+        self._exclusions = (
+            _PatternIndex([p for p in excl_c if p], window),
+            _PatternIndex([p for p in excl_a if p], window),
+        )
+
+    @classmethod
+    def from_folder(cls, folder: str | Path) -> LookupTagger:
+        """Load the theme lists and polarity.yaml of a lookup-list folder."""
+        folder = Path(folder)
+        return cls(load_lookup_lists(folder), PolarityLexicon.from_yaml(folder / POLARITY_FILE))
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.lists.labels
+
+    def __len__(self) -> int:
+        return len(self.lists)
+
+    def __contains__(self, theme_id: object) -> bool:
+        return theme_id in self.lists
+
+    def match_sentence(self, sentence: str, lang: str | None = None) -> list[dict]:
+        """Tag one sentence; returns one dict per theme with polarity and evidence offsets."""
+        lang = lang or detect_language(sentence)
+        tokens_c = tokenize(sentence, lang)
+        tokens_a = tokenize(sentence, lang, split_a=True) if lang == "ja" else tokens_c
+        excluded = {m.theme for idx, toks in zip(self._exclusions, (tokens_c, tokens_a), strict=True)
+                    for m in idx.find(toks)}  # fmt: skip
+        best: dict[str, tuple[Mention, list[Token]]] = {}
+        for index, tokens in zip(self._keywords, (tokens_c, tokens_a), strict=True):
+            for m in index.find(tokens):
+                if m.theme in excluded:
+                    continue
+                current = best.get(m.theme)
+                key = (m.char_start, -(m.char_end - m.char_start))
+                if current is None or key < (
+                    current[0].char_start,
+                    -(current[0].char_end - current[0].char_start),
+                ):
+                    best[m.theme] = (m, tokens)
+        for theme in self.lists.themes.values():
+            if theme.id in excluded or theme.id in best:
+                continue
+            for pattern in theme.regex:
+                found = pattern.search(sentence)
+                if found:
+                    tok = next(
+                        (i for i, t in enumerate(tokens_c) if t.end > found.start()), 0
+                    )
+                    best[theme.id] = (
+                        Mention(theme.id, tok, tok + 1, found.start(), found.end()),
+                        tokens_c,
+                    )
+                    break
+        out = []
+        for theme_id in sorted(best, key=lambda t: (best[t][0].char_start, t)):
+            mention, tokens = best[theme_id]
+            theme: Theme = self.lists.themes[theme_id]
+            pol = mention_polarity(
+                tokens, (mention.tok_start, mention.tok_end), self.lexicon, theme.default_polarity
+            )
+            out.append(
+                {
+                    "theme": theme.id,
+                    "theme_name": theme.name,
+                    "parent": theme.parent,
+                    "department": theme.department,
+                    "polarity": pol.polarity,
+                    "is_request": pol.is_request,
+                    "evidence": sentence[mention.char_start : mention.char_end],
+                    "start": mention.char_start,
+                    "end": mention.char_end,
+                }
+            )
+        return out
+
+    def tag(self, sentences: pd.DataFrame) -> pd.DataFrame:
+        """Tag a SentenceFrame.
+
+        Args:
+            sentences: SentenceFrame (id, sentence_idx, sentence, start, end, lang).
+
+        Returns:
+            TagFrame (see koe.frames) with source "lookup"; offsets relative to the comment text.
+        """
+        rows = []
+        for cid, idx, sentence, offset, lang in zip(
+            sentences["id"],
+            sentences["sentence_idx"],
+            sentences["sentence"],
+            sentences["start"],
+            sentences["lang"],
+            strict=True,
+        ):
+            for hit in self.match_sentence(sentence, lang):
+                hit.update(
+                    id=cid,
+                    sentence_idx=int(idx),
+                    source="lookup",
+                    start=int(offset) + hit["start"],
+                    end=int(offset) + hit["end"],
+                )
+                rows.append(hit)
+        return tags_frame(rows)
+
+    def normalized_keywords(self, theme_id: str) -> list[tuple[str, str]]:
+        """(keyword, normalized token pattern) pairs of a theme, for `koe lists show`."""
+        theme = self.lists.themes[theme_id]
+        return [(kw, " ".join(pattern_of(kw))) for kw in theme.keywords]
+
+
+def tags_frame(rows: list[dict]) -> pd.DataFrame:
+    """Build a TagFrame with the documented columns and dtypes from row dicts."""
+    frame = pd.DataFrame(rows, columns=list(TAG_COLUMNS))
+    return frame.astype(
+        {"sentence_idx": "int64", "start": "int64", "end": "int64", "is_request": "bool"}
+    )
+
+
+def to_tags_csv(tags: pd.DataFrame) -> pd.DataFrame:
+    """Collapse mentions to the tags.csv contract: one row per (comment, theme).
+
+    Polarity of a theme mentioned several times in one comment: the majority, ties going to
+    negative (complaints are what the follow-up needs to see), then positive. Evidence texts
+    are joined with " / ". Extra columns after the contract: start, end (first mention),
+    is_request (any mention).
+    """
+    columns = [*TAGS_CSV_COLUMNS, "start", "end", "is_request"]
+    if tags.empty:
+        return pd.DataFrame(columns=columns)
+    rank = {"negative": 0, "positive": 1, "neutral": 2}
+    rows = []
+    for (cid, theme), group in tags.groupby(["id", "theme"], sort=False):
+        counts = group["polarity"].value_counts()
+        polarity = min(counts.index, key=lambda p: (-counts[p], rank[p]))
+        first = group.iloc[0]
+        rows.append(
+            {
+                "id": cid,
+                "theme": theme,
+                "department": first["department"],
+                "polarity": polarity,
+                "source": first["source"],
+                "evidence": " / ".join(dict.fromkeys(group["evidence"])),
+                "start": int(first["start"]),
+                "end": int(first["end"]),
+                "is_request": bool(group["is_request"].any()),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def check_examples(tagger: LookupTagger) -> list[str]:
+    """Run every theme's example comments; return one message per failed example."""
+    failures = []
+    for theme in tagger.lists.themes.values():
+        for text, expected in [(t, True) for t in theme.examples_match] + [
+            (t, False) for t in theme.examples_no_match
+        ]:
+            found = any(
+                hit["theme"] == theme.id
+                for s, e in split_text(text)
+                for hit in tagger.match_sentence(text[s:e])
+            )
+            if found != expected:
+                verb = "should match but did not" if expected else "should not match but did"
+                failures.append(f"{theme.file}:{theme.line}: {theme.id}: {text!r} {verb}")
+    return failures

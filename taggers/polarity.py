@@ -1,0 +1,184 @@
+"""Per-mention polarity with negation and request detection.
+
+The polarity of a theme mention comes from the clause around it, not the whole comment:
+「説明は丁寧だが、返信が遅い」 has two clauses split at the contrastive が. Within the clause,
+sentiment words from the lexicon (lookup_lists/polarity.yaml, matched on the same normalized
+forms as keywords) are summed; a negator right after a Japanese sentiment word (遅くない,
+不満はない, 問題ありません, 問題なし) or right before an English one (not slow, no complaints)
+flips it. A request (〜してほしい, 〜があれば, wish) marks the mention as a request: positive
+words inside a request are hypothetical and ignored, so a feature request is not a complaint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from taggers.lookup_lists import _LINE, LookupListError, load_yaml_with_lines
+from taggers.tokenize import Token, tokenize
+
+# Contrastive conjunctive particles / conjunctions that start a new clause.
+CLAUSE_PARTICLES = frozenset({"が", "けど", "けれど", "けれども", "ものの", "のに", "し"})
+CLAUSE_CONJUNCTIONS = frozenset(
+    {"しかし", "でも", "ただ", "ですが", "だが", "けれども", "ところが", "一方", "but", "however",
+     "although", "though", "yet", "whereas"}
+)  # fmt: skip
+# Tokens that may sit between a Japanese sentiment word and its negator: 遅くはない, 問題ありません.
+NEGATION_BRIDGE = frozenset({"は", "も", "が", "で", "だ", "です", "ます", "有る", "て", "に", "じゃ"})
+BUILTIN_NEGATORS_JA = frozenset({"ない", "無い", "ず", "ぬ", "なし", "無し"})
+BUILTIN_NEGATORS_EN = frozenset({"not", "no", "never", "n't", "without", "hardly", "nothing"})
+
+Pattern = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PolarityLexicon:
+    """Sentiment words and markers as normalized-token patterns."""
+
+    positive: tuple[Pattern, ...]
+    negative: tuple[Pattern, ...]
+    negators: frozenset[str]
+    request_markers: tuple[Pattern, ...]
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> PolarityLexicon:
+        """Load lookup_lists/polarity.yaml (keys: positive, negative, negators, request_markers)."""
+        path = Path(path)
+        doc = load_yaml_with_lines(path)
+        if not isinstance(doc, dict):
+            raise LookupListError(f"{path}: expected a mapping with positive/negative lists")
+        allowed = {"version", "positive", "negative", "negators", "neutralizers", "request_markers"}
+        unknown = sorted(set(doc) - allowed - {_LINE})
+        if unknown:
+            raise LookupListError(f"{path}:{doc.get(_LINE, 1)}: unknown field(s) {unknown}")
+
+        def patterns(key: str) -> tuple[Pattern, ...]:
+            values = doc.get(key) or []
+            if not isinstance(values, list):
+                raise LookupListError(f"{path}: {key} must be a list")
+            out = []
+            for value in values:
+                if isinstance(value, bool):
+                    raise LookupListError(
+                        f"{path}: {key}: YAML read an unquoted yes/no/on/off as {value}; "
+                        "quote it, e.g. 'no'"
+                    )
+                text = str(value).strip()
+                if not text:
+                    raise LookupListError(f"{path}: empty entry in {key}")
+                out.append(pattern_of(text))
+            return tuple(dict.fromkeys(p for p in out if p))
+
+        negators = {t for p in patterns("negators") for t in p}
+        return cls(
+            positive=patterns("positive"),
+            negative=patterns("negative"),
+            negators=frozenset(negators | BUILTIN_NEGATORS_JA | BUILTIN_NEGATORS_EN),
+            request_markers=patterns("request_markers"),
+        )
+
+
+def pattern_of(text: str, tokenizer: Callable[[str], list[Token]] | None = None) -> Pattern:
+    """Normalized token pattern of a lexicon entry or keyword (spaces separate nothing special)."""
+    tokens = (tokenizer or tokenize)(text.replace(" ", ""))
+    if not tokens or (text.isascii() and " " in text):
+        tokens = (tokenizer or tokenize)(text)
+    return tuple(t.norm for t in tokens if t.pos not in ("補助記号", "PUNCT"))
+
+
+def clause_bounds(tokens: Sequence[Token]) -> list[tuple[int, int]]:
+    """Token index ranges [start, end) of the clauses of a sentence."""
+    bounds = []
+    start = 0
+    for i, tok in enumerate(tokens):
+        if tok.pos2 == "接続助詞" and tok.norm in CLAUSE_PARTICLES:
+            bounds.append((start, i + 1))
+            start = i + 1
+        elif tok.norm in CLAUSE_CONJUNCTIONS and i > start:
+            bounds.append((start, i))
+            start = i
+        elif tok.norm == ";" and i > start:
+            bounds.append((start, i + 1))
+            start = i + 1
+    bounds.append((start, len(tokens)))
+    return [(s, e) for s, e in bounds if e > s]
+
+
+def _find(tokens: Sequence[Token], patterns: Sequence[Pattern], lo: int, hi: int):
+    """Yield (start, end, pattern) of non-overlapping longest matches in tokens[lo:hi]."""
+    norms = [t.norm for t in tokens]
+    by_first: dict[str, list[Pattern]] = {}
+    for p in patterns:
+        by_first.setdefault(p[0], []).append(p)
+    i = lo
+    while i < hi:
+        best = None
+        for p in by_first.get(norms[i], ()):
+            if i + len(p) <= hi and tuple(norms[i : i + len(p)]) == p:
+                if best is None or len(p) > len(best):
+                    best = p
+        if best:
+            yield i, i + len(best), best
+            i += len(best)
+        else:
+            i += 1
+
+
+def _negated(tokens: Sequence[Token], start: int, end: int, lo: int, hi: int, neg: frozenset) -> bool:
+    """Is the sentiment word tokens[start:end] negated within its clause [lo, hi)?"""
+    if tokens[start].pos in ("X", "AUX", "PART", "PUNCT"):  # English: look back 3 tokens
+        return any(tokens[j].norm in neg for j in range(max(lo, start - 3), start))
+    for j in range(end, min(hi, end + 4)):
+        norm = tokens[j].norm
+        if norm in neg:
+            return True
+        if norm not in NEGATION_BRIDGE:
+            return False
+    return False
+
+
+@dataclass(frozen=True)
+class MentionPolarity:
+    polarity: str
+    is_request: bool
+    score: int
+
+
+def mention_polarity(
+    tokens: Sequence[Token],
+    span: tuple[int, int],
+    lexicon: PolarityLexicon,
+    default: str = "neutral",
+) -> MentionPolarity:
+    """Polarity of a mention covering token indices ``span`` = [start, end).
+
+    Args:
+        tokens: the sentence's tokens.
+        span: the mention's token range.
+        lexicon: the polarity lexicon.
+        default: the theme's polarity when its clause carries no sentiment.
+    """
+    lo, hi = next(
+        ((s, e) for s, e in clause_bounds(tokens) if s <= span[0] < e), (0, len(tokens))
+    )
+    requests = list(_find(tokens, lexicon.request_markers, lo, hi))
+    first_request = requests[0][0] if requests else hi
+    score = 0
+    found = False
+    for polarity, patterns in ((1, lexicon.positive), (-1, lexicon.negative)):
+        for s, e, _ in _find(tokens, patterns, lo, hi):
+            value = -polarity if _negated(tokens, s, e, lo, hi, lexicon.negators) else polarity
+            if requests and (s >= first_request or value > 0):
+                continue  # hypothetical: 「もっと早くしてほしい」「あれば嬉しい」
+            score += value
+            found = True
+    if score > 0:
+        polarity_name = "positive"
+    elif score < 0:
+        polarity_name = "negative"
+    elif found:
+        polarity_name = "neutral"
+    else:
+        polarity_name = default
+    return MentionPolarity(polarity_name, bool(requests), score)

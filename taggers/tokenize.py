@@ -1,0 +1,163 @@
+"""Tokenization: SudachiPy for Japanese, spaCy lemmas for English.
+
+The hot path uses SudachiPy directly (tens of thousands of short sentences per second per core);
+English goes through ``spacy.blank("en")`` with the lookup lemmatizer from spacy-lookups-data,
+so no model download is ever needed.
+
+A :class:`Token` keeps what the taggers need: the surface, a matching key (Sudachi normalized
+form, or the English lemma, lower-cased), the dictionary form, the coarse part of speech and
+character offsets in the tokenized text. Tokens are plain named tuples: cheap and picklable.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import NamedTuple
+
+JA_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+LATIN_CHARS = re.compile(r"[A-Za-z]")
+
+# Coarse POS that carry meaning for keyword labels (c-TF-IDF) and matching.
+CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "NOUN", "VERB", "ADJ", "PROPN"})
+
+
+class Token(NamedTuple):
+    surface: str
+    norm: str  # matching key: Sudachi normalized form / English lemma, lower-cased
+    lemma: str  # dictionary form
+    pos: str  # coarse part of speech (Sudachi's first level, or a spaCy-like tag for English)
+    pos2: str  # second level (e.g. 接続助詞), "" for English
+    start: int  # character offsets in the tokenized text
+    end: int
+
+
+def detect_language(text: str) -> str:
+    """Return "ja" if the text has any kana/kanji, "en" if it has Latin letters, else "ja"."""
+    if JA_CHARS.search(text):
+        return "ja"
+    if LATIN_CHARS.search(text):
+        return "en"
+    return "ja"
+
+
+class SudachiTokenizer:
+    """A thread-local SudachiPy tokenizer in split mode C, with mode-A sub-tokens on request.
+
+    Args:
+        dict_name: the Sudachi dictionary package ("core", "small", "full").
+    """
+
+    def __init__(self, dict_name: str = "core") -> None:
+        self.dict_name = dict_name
+        self._local = threading.local()
+
+    def _tokenizers(self):  # noqa: ANN202 - SudachiPy objects
+        if not hasattr(self._local, "mode_c"):
+            try:
+                from sudachipy import Dictionary, SplitMode
+            except ImportError as exc:  # pragma: no cover - a dependency of koe
+                raise RuntimeError(
+                    "SudachiPy is not installed: run the setup command in README.md"
+                ) from exc
+            dictionary = Dictionary(dict=self.dict_name)
+            self._local.mode_c = dictionary.create(SplitMode.C)
+            self._local.mode_a = SplitMode.A
+        return self._local.mode_c, self._local.mode_a
+
+    def __getstate__(self) -> dict[str, str]:
+        return {"dict_name": self.dict_name}
+
+    def __setstate__(self, state: dict[str, str]) -> None:
+        self.__init__(state["dict_name"])  # type: ignore[misc]
+
+    def tokenize(self, text: str, *, split_a: bool = False) -> list[Token]:
+        """Tokenize in mode C; with ``split_a`` compounds are replaced by their mode-A parts."""
+        tokenizer, mode_a = self._tokenizers()
+        tokens: list[Token] = []
+        for m in tokenizer.tokenize(text):
+            parts = m.split(mode_a) if split_a else None
+            for p in parts if parts is not None and len(parts) > 1 else (m,):
+                pos = p.part_of_speech()
+                if pos[0] == "空白":
+                    continue
+                tokens.append(
+                    Token(
+                        p.surface(),
+                        p.normalized_form().lower(),
+                        p.dictionary_form(),
+                        pos[0],
+                        pos[1],
+                        p.begin(),
+                        p.end(),
+                    )
+                )
+        return tokens
+
+
+@lru_cache(maxsize=1)
+def _english_pipeline():  # noqa: ANN202 - spaCy Language
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    return nlp
+
+
+_EN_POS = {"be": "AUX", "not": "PART"}
+
+
+def tokenize_english(text: str) -> list[Token]:
+    """Tokenize English with spaCy's rule tokenizer and lookup lemmas (lower-cased)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # rare Unicode case mappings change lengths: keep offsets right
+        lowered = text
+    doc = _english_pipeline()(lowered)
+    tokens = []
+    for tok in doc:
+        if tok.is_space:
+            continue
+        lemma = (tok.lemma_ or tok.text).lower()
+        pos = "PUNCT" if tok.is_punct else _EN_POS.get(lemma, "X")
+        surface = text[tok.idx : tok.idx + len(tok.text)]
+        tokens.append(Token(surface, lemma, lemma, pos, "", tok.idx, tok.idx + len(tok.text)))
+    return tokens
+
+
+_DEFAULT_SUDACHI = SudachiTokenizer()
+
+
+def tokenize(text: str, lang: str | None = None, *, split_a: bool = False) -> list[Token]:
+    """Tokenize one sentence with the tokenizer for its language."""
+    lang = lang or detect_language(text)
+    if lang == "en":
+        return tokenize_english(text)
+    return _DEFAULT_SUDACHI.tokenize(text, split_a=split_a)
+
+
+def tokenize_many(texts: Iterable[str], langs: Iterable[str] | None = None) -> list[list[Token]]:
+    """Tokenize many sentences (mode C for Japanese)."""
+    if langs is None:
+        return [tokenize(t) for t in texts]
+    return [tokenize(t, lang) for t, lang in zip(texts, langs, strict=True)]
+
+
+def content_words(tokens: Iterable[Token]) -> list[str]:
+    """Normalized forms of content words: nouns, verbs, adjectives (no particles/auxiliaries).
+
+    Used for cluster labels. Single kana characters, numbers and non-independent words
+    (する, なる, ある as 非自立可能) are dropped.
+    """
+    out = []
+    for t in tokens:
+        if t.pos not in CONTENT_POS and not (t.pos == "X" and t.norm.isalpha()):
+            continue
+        if t.pos2 in {"非自立可能", "数詞"} or len(t.norm) < 2 and not JA_CHARS.search(t.norm):
+            continue
+        if len(t.norm) == 1 and re.match(r"[\u3040-\u30ff]", t.norm):
+            continue
+        out.append(t.lemma if t.pos in {"動詞", "形容詞"} else t.norm)
+    return out
