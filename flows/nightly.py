@@ -69,15 +69,19 @@ def nightly(
             "lookup_tag", tasks.lookup_tag, sentences, Path(config.lookup_lists)
         )
         discovery = timed(
-            "embed_and_cluster", tasks.discover, sentences, lookup_tags, comments, config, store,
+            "embed_and_cluster",
+            tasks.discover,
+            sentences,
+            lookup_tags,
+            comments,
+            config,
+            store,
             tagger,
         )
         tags = pd.concat([lookup_tags, discovery.tags], ignore_index=True)
         driver_table = timed("drivers", tasks.drivers, comments, tags, config)
         departments = sorted(tagger.lists.departments)
-        routed = timed(
-            "route", tasks.route, comments, tags, config, departments, ingested.segments
-        )
+        routed = timed("route", tasks.route, comments, tags, config, departments, ingested.segments)
         folder = run.open()
         routed_counts = timed(
             "write_routed", tasks.write_routed, routed, folder / "routed", mask_pii=config.mask_pii

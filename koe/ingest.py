@@ -109,7 +109,10 @@ def detect_encoding(path: str | Path) -> str:
         IngestError: If no encoding gives plausible text.
     """
     path = Path(path)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"cannot read {path}: {exc}") from exc
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
@@ -480,7 +483,11 @@ def _check_score(raw: str) -> tuple[int | None, str, str]:
         return None, "missing_score", "score is empty"
     if not _INTEGER_RE.fullmatch(text):
         return None, "invalid_score", f"score {_preview(raw)} is not a whole number"
-    score = int(text.split(".")[0])
+    whole = text.split(".")[0]
+    digits = whole.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > 2:  # also avoids int() on thousands of digits
+        return None, "score_out_of_range", f"score {_preview(raw)} is outside 0-10"
+    score = int(whole)
     if not 0 <= score <= 10:
         return None, "score_out_of_range", f"score {score} is outside 0-10"
     return score, "", ""

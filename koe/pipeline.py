@@ -16,6 +16,7 @@ import pandas as pd
 
 from analysis.drivers import compute_drivers
 from koe.config import SAMPLE_INPUT, KoeConfig
+from koe.frames import COMMENT_COLUMNS
 from koe.ingest import ColumnMapping, prepare_comments, read_table
 from koe.normalize import is_non_answer
 from koe.store import RunStore
@@ -61,17 +62,14 @@ def ingest(config: KoeConfig) -> IngestResult:
     columns = config.columns
     raw = read_table(path)
     canonical = {columns.id, columns.text, columns.score, columns.date, columns.customer_id}
-    others = [c for c in raw.columns if c not in canonical]
     sub_scores = (
         list(config.sub_scores)
         if config.sub_scores is not None
-        else [c for c in others if c.startswith(config.sub_score_prefix)]
-    )
-    segments = (
-        list(config.segments)
-        if config.segments is not None
-        else [c for c in others if c not in sub_scores]
-    )
+        else [
+            c for c in raw.columns
+            if c.startswith(config.sub_score_prefix) and c not in canonical
+        ]
+    )  # fmt: skip
     mapping = ColumnMapping(
         id=columns.id,
         text=columns.text,
@@ -79,9 +77,11 @@ def ingest(config: KoeConfig) -> IngestResult:
         date=columns.date,
         customer_id=columns.customer_id,
         sub_scores=tuple(sub_scores),
-        segments=tuple(segments),
+        segments=tuple(config.segments) if config.segments is not None else None,
     )
     comments, quarantine = prepare_comments(raw, mapping, source=str(path))
+    known = {*COMMENT_COLUMNS, *sub_scores}
+    segments = [c for c in comments.columns if c not in known]
     comments = comments.copy()
     comments["non_answer"] = [is_non_answer(t) for t in comments["text"]]
     return IngestResult(
@@ -161,9 +161,7 @@ def discover(
     info["message"] = message
     info["clusters"] = len(themes)
     clustered = assignments[assignments["cluster_id"] != ""]
-    info["outlier_share"] = (
-        1 - len(clustered) / len(assignments) if len(assignments) else 0.0
-    )
+    info["outlier_share"] = 1 - len(clustered) / len(assignments) if len(assignments) else 0.0
     rows = []
     for row in clustered.itertuples(index=False):
         tokens = tokenize(row.text)
@@ -242,10 +240,9 @@ def tagged_comments(
     out["departments"] = [departments.get(i, empty) for i in out["id"]]
     out["polarities"] = [polarities.get(i, empty) for i in out["id"]]
     out["clusters"] = [clusters.get(i, empty) for i in out["id"]]
-    counts = lookup.groupby(["id", "polarity"]).size().unstack(fill_value=0)
     for name in ("positive", "negative"):
-        series = counts[name] if name in counts else pd.Series(dtype="int64")
-        out[f"n_{name}"] = [int(series.get(i, 0)) for i in out["id"]]
+        per_id = lookup[lookup["polarity"] == name].groupby("id").size()
+        out[f"n_{name}"] = [int(per_id.get(i, 0)) for i in out["id"]]
     out["tagged"] = [len(t) > 0 for t in out["themes"]]
     ordered = [c for c in out.columns if c not in segments + sub_scores]
     return out[ordered[: ordered.index("source_row") + 1] + sub_scores + segments

@@ -92,7 +92,9 @@ def cluster_vectors(
         if c != OUTLIER:
             sizes[c] += weights[i]
             first.setdefault(c, i)
-    kept = sorted((c for c in sizes if sizes[c] >= min_cluster_size), key=lambda c: (-sizes[c], first[c]))
+    kept = sorted(
+        (c for c in sizes if sizes[c] >= min_cluster_size), key=lambda c: (-sizes[c], first[c])
+    )
     if not kept:
         return ClusterResult(
             empty.labels, empty.similarity, empty.centroids,
@@ -129,9 +131,7 @@ def ctfidf_keywords(docs_per_cluster: Sequence[Sequence[str]], top_n: int = 6) -
     out = []
     for c in counts:
         size = sum(c.values()) or 1
-        scored = sorted(
-            ((c[w] / size) * math.log(1 + avg_words / total[w]), w) for w in c
-        )
+        scored = sorted(((c[w] / size) * math.log(1 + avg_words / total[w]), w) for w in c)
         scored.sort(key=lambda sw: (-sw[0], sw[1]))
         out.append([w for _, w in scored[:top_n]])
     return out

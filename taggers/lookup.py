@@ -69,9 +69,7 @@ class _PatternIndex:
             for p in self.by_first.get(norm, ()):
                 end = self._match(norms, i, p.parts)
                 if end is not None:
-                    found.append(
-                        Mention(p.theme, i, end, tokens[i].start, tokens[end - 1].end)
-                    )
+                    found.append(Mention(p.theme, i, end, tokens[i].start, tokens[end - 1].end))
         return found
 
     def _match(self, norms: list[str], i: int, parts: tuple[Part, ...]) -> int | None:
@@ -140,8 +138,8 @@ class LookupTagger:
         lang = lang or detect_language(sentence)
         tokens_c = tokenize(sentence, lang)
         tokens_a = tokenize(sentence, lang, split_a=True) if lang == "ja" else tokens_c
-        excluded = {m.theme for idx, toks in zip(self._exclusions, (tokens_c, tokens_a), strict=True)
-                    for m in idx.find(toks)}  # fmt: skip
+        pairs = zip(self._exclusions, (tokens_c, tokens_a), strict=True)
+        excluded = {m.theme for index, tokens in pairs for m in index.find(tokens)}
         best: dict[str, tuple[Mention, list[Token]]] = {}
         for index, tokens in zip(self._keywords, (tokens_c, tokens_a), strict=True):
             for m in index.find(tokens):
@@ -160,9 +158,7 @@ class LookupTagger:
             for pattern in theme.regex:
                 found = pattern.search(sentence)
                 if found:
-                    tok = next(
-                        (i for i, t in enumerate(tokens_c) if t.end > found.start()), 0
-                    )
+                    tok = next((i for i, t in enumerate(tokens_c) if t.end > found.start()), 0)
                     best[theme.id] = (
                         Mention(theme.id, tok, tok + 1, found.start(), found.end()),
                         tokens_c,

@@ -53,10 +53,12 @@ def load_yaml_with_lines(path: Path) -> Any:
     """Parse a YAML file safely; mappings carry ``__line__``. Errors name file and line."""
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise LookupListError(f"{path}: file not found") from exc
     except UnicodeDecodeError as exc:
         raise LookupListError(f"{path}: not UTF-8 text ({exc})") from exc
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -147,7 +149,9 @@ def _parse_theme(raw: Any, path: Path, departments: dict[str, str]) -> dict[str,
         raise LookupListError(f"{where}: unknown field(s) {unknown} (allowed: {allowed})")
     theme_id = raw.get("id")
     if not isinstance(theme_id, str) or not _SLUG.match(theme_id):
-        raise LookupListError(f"{where}: theme id must be an ASCII slug [a-z0-9_], got {theme_id!r}")
+        raise LookupListError(
+            f"{where}: theme id must be an ASCII slug [a-z0-9_], got {theme_id!r}"
+        )
     where = f"{where}: theme {theme_id!r}"
     name = raw.get("name", theme_id)
     if isinstance(name, dict):
@@ -156,7 +160,9 @@ def _parse_theme(raw: Any, path: Path, departments: dict[str, str]) -> dict[str,
             raise LookupListError(f"{where}: name may only have keys ja and en")
         name_ja, name_en = str(name.get("ja", "")), str(name.get("en", ""))
     else:
-        name_ja, name_en = (str(name), "") if re.search(r"[^\x00-\x7f]", str(name)) else ("", str(name))
+        name_ja, name_en = (
+            (str(name), "") if re.search(r"[^\x00-\x7f]", str(name)) else ("", str(name))
+        )
     department = raw.get("department")
     if department is not None and department not in departments:
         known = ", ".join(departments)

@@ -25,7 +25,9 @@ CLAUSE_CONJUNCTIONS = frozenset(
      "although", "though", "yet", "whereas"}
 )  # fmt: skip
 # Tokens that may sit between a Japanese sentiment word and its negator: 遅くはない, 問題ありません.
-NEGATION_BRIDGE = frozenset({"は", "も", "が", "で", "だ", "です", "ます", "有る", "て", "に", "じゃ"})
+NEGATION_BRIDGE = frozenset(
+    {"は", "も", "が", "で", "だ", "です", "ます", "有る", "て", "に", "じゃ"}
+)
 BUILTIN_NEGATORS_JA = frozenset({"ない", "無い", "ず", "ぬ", "なし", "無し"})
 BUILTIN_NEGATORS_EN = frozenset({"not", "no", "never", "n't", "without", "hardly", "nothing"})
 
@@ -45,6 +47,11 @@ class PolarityLexicon:
     def from_yaml(cls, path: str | Path) -> PolarityLexicon:
         """Load lookup_lists/polarity.yaml (keys: positive, negative, negators, request_markers)."""
         path = Path(path)
+        if not path.is_file():
+            raise LookupListError(
+                f"{path}: polarity lexicon not found; a lookup-list folder needs one "
+                "(copy lookup_lists/polarity.yaml from koe)"
+            )
         doc = load_yaml_with_lines(path)
         if not isinstance(doc, dict):
             raise LookupListError(f"{path}: expected a mapping with positive/negative lists")
@@ -125,7 +132,9 @@ def _find(tokens: Sequence[Token], patterns: Sequence[Pattern], lo: int, hi: int
             i += 1
 
 
-def _negated(tokens: Sequence[Token], start: int, end: int, lo: int, hi: int, neg: frozenset) -> bool:
+def _negated(
+    tokens: Sequence[Token], start: int, end: int, lo: int, hi: int, neg: frozenset
+) -> bool:
     """Is the sentiment word tokens[start:end] negated within its clause [lo, hi)?"""
     if tokens[start].pos in ("X", "AUX", "PART", "PUNCT"):  # English: look back 3 tokens
         return any(tokens[j].norm in neg for j in range(max(lo, start - 3), start))
@@ -159,9 +168,7 @@ def mention_polarity(
         lexicon: the polarity lexicon.
         default: the theme's polarity when its clause carries no sentiment.
     """
-    lo, hi = next(
-        ((s, e) for s, e in clause_bounds(tokens) if s <= span[0] < e), (0, len(tokens))
-    )
+    lo, hi = next(((s, e) for s, e in clause_bounds(tokens) if s <= span[0] < e), (0, len(tokens)))
     requests = list(_find(tokens, lexicon.request_markers, lo, hi))
     first_request = requests[0][0] if requests else hi
     score = 0

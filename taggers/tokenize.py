@@ -54,7 +54,7 @@ class SudachiTokenizer:
         self.dict_name = dict_name
         self._local = threading.local()
 
-    def _tokenizers(self):  # noqa: ANN202 - SudachiPy objects
+    def _tokenizers(self):
         if not hasattr(self._local, "mode_c"):
             try:
                 from sudachipy import Dictionary, SplitMode
@@ -98,7 +98,7 @@ class SudachiTokenizer:
 
 
 @lru_cache(maxsize=1)
-def _english_pipeline():  # noqa: ANN202 - spaCy Language
+def _english_pipeline():
     import spacy
 
     nlp = spacy.blank("en")
@@ -155,7 +155,7 @@ def content_words(tokens: Iterable[Token]) -> list[str]:
     for t in tokens:
         if t.pos not in CONTENT_POS and not (t.pos == "X" and t.norm.isalpha()):
             continue
-        if t.pos2 in {"非自立可能", "数詞"} or len(t.norm) < 2 and not JA_CHARS.search(t.norm):
+        if t.pos2 in {"非自立可能", "数詞"} or (len(t.norm) < 2 and not JA_CHARS.search(t.norm)):
             continue
         if len(t.norm) == 1 and re.match(r"[\u3040-\u30ff]", t.norm):
             continue

@@ -263,6 +263,8 @@ def test_unreadable_files_raise(tmp_path: Path, name: str, content: bytes, messa
 def test_missing_file_raises(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match=r"file not found: .*nope\.csv"):
         load_comments(tmp_path / "nope.csv")
+    with pytest.raises(IngestError, match=r"cannot read .*nope\.csv"):
+        detect_encoding(tmp_path / "nope.csv")
 
 
 def test_header_only_file_gives_empty_frames(tmp_path: Path) -> None:
@@ -395,6 +397,8 @@ QUARANTINE_CASES = [
     (("x", "良い", "11", ""), "score_out_of_range"),
     (("x", "良い", "-1", ""), "score_out_of_range"),
     (("x", "良い", "100", ""), "score_out_of_range"),
+    (("x", "良い", "1" * 5000, ""), "score_out_of_range"),
+    (("x", "良い", "-0010", ""), "score_out_of_range"),
     (("x", "", "9", ""), "empty_text"),
     (("x", None, "9", ""), "empty_text"),
     (("x", " \u3000\n ", "9", ""), "empty_text"),
@@ -427,10 +431,15 @@ def test_quarantine_reason(row: tuple, reason: str) -> None:
     assert quarantine["detail"].iloc[0]
 
 
-@pytest.mark.parametrize(
-    ("score", "expected"),
-    [("9", 9), (" 9 ", 9), ("９", 9), ("9.0", 9), ("１０", 10), ("0", 0), ("+7", 7), ("07", 7)],
-)
+# fmt: off
+ACCEPTED_SCORES = [
+    ("9", 9), (" 9 ", 9), ("９", 9), ("9.0", 9), ("9.", 9), ("１０", 10), ("0", 0), ("-0", 0),
+    ("+7", 7), ("007", 7), ("10.00", 10),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("score", "expected"), ACCEPTED_SCORES)
 def test_accepted_score_formats(score: str, expected: int) -> None:
     comments, quarantine = prepare_comments(frame([("1", "良い", score)]))
     assert quarantine.empty

@@ -1,0 +1,65 @@
+"""The CLI contract: koe tag, koe lists check/show, and clear errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from koe.cli import app
+
+from .conftest import FIXTURES
+
+runner = CliRunner()
+
+
+def test_help_lists_the_contract_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("run", "tag", "lists"):
+        assert command in result.output
+    for command in ("run", "tag"):
+        sub = runner.invoke(app, [command, "--help"])
+        assert sub.exit_code == 0 and "--input" in sub.output
+
+
+def test_tag_writes_long_format_tags_csv(tmp_path):
+    out = tmp_path / "tags.csv"
+    result = runner.invoke(
+        app, ["tag", "--input", str(FIXTURES / "mini_survey.csv"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    tags = pd.read_csv(out)
+    assert list(tags.columns[:6]) == ["id", "theme", "department", "polarity", "source", "evidence"]
+    assert (tags["source"] == "lookup").all()
+    row = tags[(tags["id"] == "M01") & (tags["theme"] == "support_response_speed")].iloc[0]
+    assert row["department"] == "support" and row["polarity"] == "negative"
+    assert row["evidence"] == "返信"
+    assert not tags.duplicated(["id", "theme"]).any()
+
+
+def test_tag_missing_column_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("no,comment\n1,返信が遅い\n", encoding="utf-8")
+    result = runner.invoke(app, ["tag", "--input", str(bad), "--out", str(tmp_path / "t.csv")])
+    assert result.exit_code == 2
+    assert "missing column(s) ['id', 'text']" in result.output
+
+
+def test_lists_check_runs_every_example():
+    result = runner.invoke(app, ["lists", "check"])
+    assert result.exit_code == 0, result.output
+    assert "examples pass" in result.output
+
+
+def test_lists_show_prints_normalized_keywords():
+    result = runner.invoke(app, ["lists", "show", "support_response_speed"])
+    assert result.exit_code == 0, result.output
+    assert "support_response_speed" in result.output and "->" in result.output
+
+
+def test_run_with_a_bad_config_fails_before_prefect_starts(tmp_path):
+    config = tmp_path / "koe.yaml"
+    config.write_text("lookup_lists: nowhere\n", encoding="utf-8")
+    result = runner.invoke(app, ["run", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "lookup-list folder not found" in result.output

@@ -1,0 +1,92 @@
+"""End to end: `koe run` as a real Prefect flow run on a small fixture, with every output."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from koe.cli import app
+
+from .conftest import FIXTURES
+
+pytestmark = pytest.mark.slow
+
+EXPECTED_FILES = [
+    "tagged.parquet", "tags.csv", "drivers.csv", "report.html", "quarantine.csv",
+    "manifest.json", "emergent_themes.csv", "clusters.csv",
+    "routed/support.csv", "routed/marketing.csv", "routed/product.csv", "routed/triage.csv",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def two_runs(prefect_harness, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    runner = CliRunner()
+    folders = []
+    for _ in range(2):
+        result = runner.invoke(
+            app, ["run", "--input", str(FIXTURES / "mini_survey.csv"), "--out", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+        folders.append(out / result.output.split("finished: ")[1].split()[0].split("/")[-1])
+    return folders
+
+
+def test_run_writes_every_file_and_accounts_for_every_row(two_runs):
+    folder = two_runs[0]
+    for name in EXPECTED_FILES:
+        assert (folder / name).is_file(), name
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    counts = manifest["counts"]
+    assert counts["input_rows"] == 30
+    assert counts["quarantined"] == 2
+    assert counts["tagged"] == 28
+    assert counts["input_rows"] == counts["tagged"] + counts["quarantined"]
+    assert manifest["quarantine_by_reason"] == {"empty_text": 1, "invalid_score": 1}
+    assert manifest["embedding_model"] == "koe-default"
+    assert set(manifest["timings_s"]) >= {"ingest", "lookup_tag", "embed_and_cluster", "drivers"}
+
+
+def test_tags_follow_the_contract_and_catch_the_key_cases(two_runs):
+    tags = pd.read_csv(two_runs[0] / "tags.csv")
+    assert list(tags.columns[:6]) == ["id", "theme", "department", "polarity", "source", "evidence"]
+    assert set(tags["source"]) <= {"lookup", "cluster"}
+    lookup = tags[tags["source"] == "lookup"].set_index(["id", "theme"])
+    # 「問合せの返信が遅い。」: the support-response theme via the normalized form, negative
+    assert lookup.loc[("M01", "support_response_speed"), "polarity"] == "negative"
+    # 「説明は丁寧だが、返信が遅い。」: two themes, opposite polarity
+    m02 = tags[(tags["id"] == "M02") & (tags["source"] == "lookup")]
+    assert set(m02["polarity"]) >= {"positive", "negative"}
+    # 「レスポンスは遅くないし、不満はないです。」: not a complaint
+    assert lookup.loc[("M03", "support_response_speed"), "polarity"] != "negative"
+    quarantine = pd.read_csv(two_runs[0] / "quarantine.csv", encoding="utf-8-sig")
+    assert sorted(quarantine["id"]) == ["M06", "M11"]
+
+
+def test_tagged_parquet_has_one_row_per_accepted_comment(two_runs):
+    tagged = pd.read_parquet(two_runs[0] / "tagged.parquet")
+    assert len(tagged) == 28 and tagged["id"].is_unique
+    row = tagged.set_index("id").loc["M01"]
+    assert "support_response_speed" in list(row["themes"])
+    assert "support" in list(row["departments"])
+    assert bool(tagged.set_index("id").loc["M10", "non_answer"]) is True
+
+
+def test_report_is_self_contained_html(two_runs):
+    html = (two_runs[0] / "report.html").read_text(encoding="utf-8")
+    assert "顧客の声" in html and "<table>" in html
+    assert "http://" not in html and "https://" not in html
+
+
+def test_seeded_rerun_gives_identical_tags_clusters_and_drivers(two_runs):
+    first, second = two_runs
+    assert first != second
+    for name in ("tags.csv", "clusters.csv", "emergent_themes.csv", "drivers.csv",
+                 "routed/support.csv"):  # fmt: skip
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    manifest = json.loads((second / "manifest.json").read_text(encoding="utf-8"))
+    # the second run re-encodes nothing: every embedding comes from the run-state cache
+    assert manifest["discovery"]["embedding"]["encoded"] == 0
