@@ -445,8 +445,8 @@ def main(argv: list[str] | None = None) -> int:
         f"- Encode throughput, {len(pool)} distinct answers (mean {mean_chars:.0f} chars), "
         f"batch_size 64, best of 5 interleaved runs: **{tp2:.0f} texts/s on 2 threads** "
         f"(`KOE_EMBED_THREADS=2`), {tp1:.0f} texts/s on 1 thread. 1-min load average "
-        f"{load_before:.2f} before / {load_after:.2f} after (the 2 CPUs were shared with "
-        "other work; a busy machine lowers the 2-thread figure most)."
+        f"{load_before:.2f} before / {load_after:.2f} after (this benchmark included; other "
+        "work on the machine lowers the 2-thread figure most)."
     )
     add(f"- For scale: Sudachi tokenization alone (mode C) runs at {tp_sudachi:.0f} texts/s.")
     add("")
