@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from taggers.lookup_lists import _LINE, LookupListError, load_yaml_with_lines
+from koe.yamlio import LINE_KEY, load_yaml_with_lines, strip_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_INPUT = ROOT / "samples" / "survey.csv"
@@ -105,24 +105,16 @@ class KoeConfig(_Strict):
         return f"sqlite:///{Path(self.state_db).resolve()}"
 
 
-def _strip_lines(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _strip_lines(v) for k, v in node.items() if k != _LINE}
-    if isinstance(node, list):
-        return [_strip_lines(v) for v in node]
-    return node
-
-
 def _line_of(doc: Any, loc: tuple[Any, ...]) -> int | None:
-    line = doc.get(_LINE) if isinstance(doc, dict) else None
+    line = doc.get(LINE_KEY) if isinstance(doc, dict) else None
     node = doc
     for key in loc:
         try:
             node = node[key]
         except (KeyError, IndexError, TypeError):
             break
-        if isinstance(node, dict) and _LINE in node:
-            line = node[_LINE]
+        if isinstance(node, dict) and LINE_KEY in node:
+            line = node[LINE_KEY]
     return line
 
 
@@ -139,15 +131,12 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> KoeConfig:
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"{path}: config file not found")
-        try:
-            doc = load_yaml_with_lines(path)
-        except LookupListError as exc:
-            raise ConfigError(str(exc)) from exc
+        doc = load_yaml_with_lines(path, ConfigError)
         if doc is None:
             doc = {}
         if not isinstance(doc, dict):
             raise ConfigError(f"{path}: top level must be a mapping")
-        data = _strip_lines(doc)
+        data = strip_lines(doc)
         base = path.resolve().parent
     data.update({k: v for k, v in overrides.items() if v is not None})
     try:

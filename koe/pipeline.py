@@ -8,6 +8,7 @@ ingest -> normalize (in ingest) -> split sentences -> lookup-tag -> embed -> clu
 from __future__ import annotations
 
 import hashlib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,7 +145,10 @@ def discover(
         empty = candidates.assign(cluster_id="", cluster_label="", similarity=float("nan"))
         return DiscoveryResult(empty, _empty_themes(), tags_frame([]), info)
     vectors, stats = embed_with_cache(
-        candidates["text"].tolist(), config.embedding_model, store, show_progress=False
+        candidates["text"].tolist(),
+        config.embedding_model,
+        store,
+        show_progress=sys.stderr.isatty(),
     )
     info["embedding"] = stats.__dict__
     assignments, themes, message = discover_themes(

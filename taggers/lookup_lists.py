@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from koe.yamlio import LINE_KEY as _LINE
+from koe.yamlio import load_yaml_with_lines as _load_yaml
 
 BUILTIN_DEPARTMENTS = ("support", "marketing", "product", "triage")
 THEME_FIELDS = frozenset(
@@ -33,38 +34,15 @@ THEME_FIELDS = frozenset(
 TOP_FIELDS = frozenset({"version", "departments", "themes"})
 POLARITY_FILE = "polarity.yaml"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
-_LINE = "__line__"
 
 
 class LookupListError(ValueError):
     """A lookup list (or polarity lexicon) is invalid; the message names file and line."""
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that records the 1-based line of every mapping under ``__line__``."""
-
-    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
-        mapping = super().construct_mapping(node, deep=deep)
-        mapping[_LINE] = node.start_mark.line + 1
-        return mapping
-
-
 def load_yaml_with_lines(path: Path) -> Any:
-    """Parse a YAML file safely; mappings carry ``__line__``. Errors name file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise LookupListError(f"{path}: file not found") from exc
-    except UnicodeDecodeError as exc:
-        raise LookupListError(f"{path}: not UTF-8 text ({exc})") from exc
-    try:
-        return yaml.load(text, Loader=_LineLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise LookupListError(f"{path}{line}: invalid YAML: {exc.problem or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise LookupListError(f"{path}: invalid YAML: {exc}") from exc
+    """Parse a lookup-list YAML file safely (see koe.yamlio); errors are LookupListError."""
+    return _load_yaml(path, LookupListError)
 
 
 @dataclass(frozen=True)

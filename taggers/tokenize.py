@@ -151,9 +151,13 @@ def content_words(tokens: Iterable[Token]) -> list[str]:
     Used for cluster labels. Single kana characters, numbers and non-independent words
     (する, なる, ある as 非自立可能) are dropped.
     """
+    from spacy.lang.en.stop_words import STOP_WORDS
+
     out = []
     for t in tokens:
         if t.pos not in CONTENT_POS and not (t.pos == "X" and t.norm.isalpha()):
+            continue
+        if t.pos == "X" and t.norm in STOP_WORDS:
             continue
         if t.pos2 in {"非自立可能", "数詞"} or (len(t.norm) < 2 and not JA_CHARS.search(t.norm)):
             continue

@@ -56,6 +56,7 @@ def test_detect_language():
 def test_content_words_drop_particles_and_auxiliaries():
     words = content_words(tokenize("レポートの表示がとても遅いです"))
     assert words == ["レポート", "表示", "遅い"]
+    assert content_words(tokenize("It is very good with reports", "en")) == ["good", "report"]
 
 
 def test_tokenizer_is_picklable_for_worker_processes():
