@@ -35,6 +35,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+from scipy.special import erfc
 
 Z_95 = 1.959963984540054
 PROMOTER_MIN = 9  # scores >= 9 are promoters
@@ -362,3 +363,31 @@ def nps_by_period(
     result.attrs["unknown_date"] = unknown
     result.attrs["period"] = period
     return result
+
+
+def nps_difference_test(p_a, d_a, n_a, p_b, d_b, n_b) -> tuple[np.ndarray, np.ndarray]:
+    """Difference of two independent groups' NPS and its two-sided normal-approximation p-value.
+
+    Vectorized over numpy arrays (or scalars) of promoter, detractor and respondent counts of
+    group a and group b.
+
+    Returns:
+        (difference, p_value): difference = NPS(a) - NPS(b); p_value = 2·(1 - Φ(|z|)) with
+        z = difference / sqrt(Var_a/n_a + Var_b/n_b) and the per-respondent variances of
+        ``nps_variance_from_counts``. When both variances are 0 (each group all one class) the
+        p-value is 1 if the difference is 0 and 0 otherwise. Both are NaN where a group is empty.
+    """
+    p_a, d_a, n_a, p_b, d_b, n_b = (
+        np.asarray(v, dtype=float) for v in (p_a, d_a, n_a, p_b, d_b, n_b)
+    )
+    diff = np.asarray(nps_from_counts(p_a, d_a, n_a) - nps_from_counts(p_b, d_b, n_b))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(
+            nps_variance_from_counts(p_a, d_a, n_a) / n_a
+            + nps_variance_from_counts(p_b, d_b, n_b) / n_b
+        )
+        z = np.abs(diff) / se
+    p = erfc(z / np.sqrt(2.0))
+    p = np.where(se == 0, np.where(diff == 0, 1.0, 0.0), p)
+    ok = (n_a > 0) & (n_b > 0)
+    return np.where(ok, diff, np.nan), np.where(ok, p, np.nan)

@@ -124,6 +124,35 @@ def tag(
     typer.echo(f"{len(comments)} comments, {tagged} tagged, {len(table)} tags -> {out}")
 
 
+@app.command("eval")
+def eval_tags(
+    gold: Annotated[Path, typer.Option("--gold", help="Gold tags: id,theme,polarity.")],
+    pred: Annotated[Path, typer.Option("--pred", help="Predicted tags.csv.")],
+    comments: Annotated[
+        Path | None,
+        typer.Option(
+            "--comments", help="The evaluated comments (id column); default: gold ∪ pred."
+        ),
+    ] = None,
+) -> None:
+    """Per-theme precision/recall/F1, micro and macro, and polarity accuracy."""
+    import pandas as pd
+
+    from taggers.evaluate import evaluate_tags, format_evaluation
+
+    try:
+        gold_frame = pd.read_csv(gold, dtype=str, keep_default_na=False)
+        pred_frame = pd.read_csv(pred, dtype=str, keep_default_na=False)
+        ids = pd.read_csv(comments, dtype=str)["id"].tolist() if comments else None
+        for name, frame in (("gold", gold_frame), ("pred", pred_frame)):
+            missing = {"id", "theme", "polarity"} - set(frame.columns)
+            if missing:
+                raise ValueError(f"{name} file lacks column(s) {sorted(missing)}")
+    except (OSError, ValueError, KeyError) as exc:
+        _fail(exc)
+    typer.echo(format_evaluation(evaluate_tags(gold_frame, pred_frame, ids)))
+
+
 @lists_app.command("check")
 def lists_check(
     lookup_lists: Annotated[

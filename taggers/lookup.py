@@ -19,7 +19,7 @@ from koe.frames import TAG_COLUMNS, TAGS_CSV_COLUMNS
 from taggers.lookup_lists import POLARITY_FILE, LookupLists, Theme, load_lookup_lists
 from taggers.polarity import PolarityLexicon, mention_polarity, pattern_of
 from taggers.sentences import split_text
-from taggers.tokenize import Token, detect_language, tokenize
+from taggers.tokenize import Token, detect_language, tokenize, tokenize_modes
 
 Part = tuple[str, ...]
 
@@ -136,12 +136,16 @@ class LookupTagger:
     def match_sentence(self, sentence: str, lang: str | None = None) -> list[dict]:
         """Tag one sentence; returns one dict per theme with polarity and evidence offsets."""
         lang = lang or detect_language(sentence)
-        tokens_c = tokenize(sentence, lang)
-        tokens_a = tokenize(sentence, lang, split_a=True) if lang == "ja" else tokens_c
-        pairs = zip(self._exclusions, (tokens_c, tokens_a), strict=True)
-        excluded = {m.theme for index, tokens in pairs for m in index.find(tokens)}
+        tokens_c, tokens_a = tokenize_modes(sentence, lang)
+        # Mode A only adds matches when some compound was split (else it is the same list).
+        modes = (tokens_c, tokens_a) if tokens_a is not tokens_c else (tokens_c,)
+        excluded = {
+            m.theme
+            for index, tokens in zip(self._exclusions, modes, strict=False)
+            for m in index.find(tokens)
+        }
         best: dict[str, tuple[Mention, list[Token]]] = {}
-        for index, tokens in zip(self._keywords, (tokens_c, tokens_a), strict=True):
+        for index, tokens in zip(self._keywords, modes, strict=False):
             for m in index.find(tokens):
                 if m.theme in excluded:
                     continue

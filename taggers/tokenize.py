@@ -75,26 +75,78 @@ class SudachiTokenizer:
 
     def tokenize(self, text: str, *, split_a: bool = False) -> list[Token]:
         """Tokenize in mode C; with ``split_a`` compounds are replaced by their mode-A parts."""
-        tokenizer, mode_a = self._tokenizers()
-        tokens: list[Token] = []
-        for m in tokenizer.tokenize(text):
-            parts = m.split(mode_a) if split_a else None
-            for p in parts if parts is not None and len(parts) > 1 else (m,):
-                pos = p.part_of_speech()
-                if pos[0] == "空白":
-                    continue
-                tokens.append(
-                    Token(
-                        p.surface(),
-                        p.normalized_form().lower(),
-                        p.dictionary_form(),
-                        pos[0],
-                        pos[1],
-                        p.begin(),
-                        p.end(),
-                    )
+        return self.tokenize_modes(text, with_a=split_a)[1 if split_a else 0]
+
+    def tokenize_modes(self, text: str, *, with_a: bool = True) -> tuple[list[Token], list[Token]]:
+        """Mode-C tokens and mode-A tokens of ``text`` from a single Sudachi pass.
+
+        Texts longer than Sudachi's input limit (~49 KB) are tokenized in chunks cut at a
+        punctuation mark or space where possible; offsets stay relative to ``text``.
+        """
+        mode_c: list[Token] = []
+        mode_a: list[Token] = []
+        for offset, chunk in _chunks(text, MAX_CHUNK_CHARS):
+            c, a = self._tokenize_chunk(chunk, with_a)
+            if offset:
+                c = [t._replace(start=t.start + offset, end=t.end + offset) for t in c]
+                a = (
+                    [t._replace(start=t.start + offset, end=t.end + offset) for t in a]
+                    if a is not c
+                    else c
                 )
-        return tokens
+            mode_c.extend(c)
+            mode_a.extend(a)
+        return mode_c, mode_a
+
+    def _tokenize_chunk(self, text: str, with_a: bool) -> tuple[list[Token], list[Token]]:
+        tokenizer, split_mode_a = self._tokenizers()
+        mode_c: list[Token] = []
+        mode_a: list[Token] = []
+        split = False
+        for m in tokenizer.tokenize(text):
+            token = _token(m)
+            if token is None:
+                continue
+            mode_c.append(token)
+            # A single character is never a compound: skip the split call.
+            parts = m.split(split_mode_a) if with_a and token.end - token.start > 1 else ()
+            if len(parts) > 1:
+                split = True
+                mode_a.extend(t for t in map(_token, parts) if t is not None)
+            else:
+                mode_a.append(token)
+        return mode_c, (mode_a if split else mode_c)
+
+
+def _token(m) -> Token | None:
+    pos = m.part_of_speech()
+    if pos[0] == "空白":
+        return None
+    return Token(
+        m.surface(), m.normalized_form().lower(), m.dictionary_form(), pos[0], pos[1],
+        m.begin(), m.end(),
+    )  # fmt: skip
+
+
+# Sudachi refuses inputs over 49,149 bytes; 8,000 characters stay below it even at 4 bytes each.
+MAX_CHUNK_CHARS = 8000
+_CUT = re.compile(r"[。．！？!?、,\s]")
+
+
+def _chunks(text: str, size: int) -> list[tuple[int, str]]:
+    """Split ``text`` into (offset, chunk) pieces of at most ``size`` characters."""
+    if len(text) <= size:
+        return [(0, text)]
+    out = []
+    start = 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        if end < len(text):
+            cuts = [m.end() for m in _CUT.finditer(text, start + size // 2, end)]
+            end = cuts[-1] if cuts else end
+        out.append((start, text[start:end]))
+        start = end
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -112,6 +164,16 @@ _EN_POS = {"be": "AUX", "not": "PART"}
 
 def tokenize_english(text: str) -> list[Token]:
     """Tokenize English with spaCy's rule tokenizer and lookup lemmas (lower-cased)."""
+    tokens: list[Token] = []
+    for offset, chunk in _chunks(text, MAX_CHUNK_CHARS):
+        tokens.extend(
+            t._replace(start=t.start + offset, end=t.end + offset)
+            for t in _tokenize_english_chunk(chunk)
+        )
+    return tokens
+
+
+def _tokenize_english_chunk(text: str) -> list[Token]:
     lowered = text.lower()
     if len(lowered) != len(text):  # rare Unicode case mappings change lengths: keep offsets right
         lowered = text
@@ -136,6 +198,15 @@ def tokenize(text: str, lang: str | None = None, *, split_a: bool = False) -> li
     if lang == "en":
         return tokenize_english(text)
     return _DEFAULT_SUDACHI.tokenize(text, split_a=split_a)
+
+
+def tokenize_modes(text: str, lang: str | None = None) -> tuple[list[Token], list[Token]]:
+    """(mode C, mode A) tokens for Japanese; English tokens twice (it has no compounds)."""
+    lang = lang or detect_language(text)
+    if lang == "en":
+        tokens = tokenize_english(text)
+        return tokens, tokens
+    return _DEFAULT_SUDACHI.tokenize_modes(text)
 
 
 def tokenize_many(texts: Iterable[str], langs: Iterable[str] | None = None) -> list[list[Token]]:

@@ -1,0 +1,103 @@
+"""Tagging quality against a gold set: per-theme precision/recall/F1 and polarity accuracy.
+
+Gold format (CSV): ``id,theme,polarity``, one row per gold tag; a comment without gold rows has
+no theme. Predictions: a tags.csv (``id,theme,polarity`` used; ``source`` = lookup only when
+the column exists). The evaluated comments are ``ids`` when given (e.g. every id of the gold
+comments file), else the union of gold and predicted ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    per_theme: pd.DataFrame  # theme, support, predicted, tp, precision, recall, f1
+    micro_precision: float
+    micro_recall: float
+    micro_f1: float
+    macro_f1: float
+    polarity_accuracy: float  # on true-positive (id, theme) pairs
+    polarity_pairs: int
+    comments: int
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _ratio(a: int, b: int) -> float:
+    return a / b if b else 0.0
+
+
+def evaluate_tags(
+    gold: pd.DataFrame, pred: pd.DataFrame, ids: Iterable[str] | None = None
+) -> Evaluation:
+    """Compare predicted tags with gold tags.
+
+    Args:
+        gold: id, theme, polarity.
+        pred: id, theme, polarity (and optionally source; cluster tags are ignored).
+        ids: the comments evaluated; predictions on other ids are ignored.
+
+    Returns:
+        An Evaluation. Macro F1 averages over themes with gold support or predictions.
+    """
+    if "source" in pred:
+        pred = pred[pred["source"] == "lookup"]
+    gold = gold.astype({"id": str, "theme": str})
+    pred = pred.astype({"id": str, "theme": str})
+    universe = set(ids) if ids is not None else set(gold["id"]) | set(pred["id"])
+    gold = gold[gold["id"].isin(universe)].drop_duplicates(["id", "theme"])
+    pred = pred[pred["id"].isin(universe)].drop_duplicates(["id", "theme"])
+    gold_pairs = dict(
+        zip(zip(gold["id"], gold["theme"], strict=True), gold["polarity"], strict=True)
+    )
+    pred_pairs = dict(
+        zip(zip(pred["id"], pred["theme"], strict=True), pred["polarity"], strict=True)
+    )
+    tp_pairs = gold_pairs.keys() & pred_pairs.keys()
+    rows = []
+    for theme in sorted({t for _, t in gold_pairs} | {t for _, t in pred_pairs}):
+        support = sum(1 for _, t in gold_pairs if t == theme)
+        predicted = sum(1 for _, t in pred_pairs if t == theme)
+        tp = sum(1 for _, t in tp_pairs if t == theme)
+        precision, recall = _ratio(tp, predicted), _ratio(tp, support)
+        rows.append((theme, support, predicted, tp, precision, recall, _f1(precision, recall)))
+    per_theme = pd.DataFrame(
+        rows, columns=["theme", "support", "predicted", "tp", "precision", "recall", "f1"]
+    )
+    precision = _ratio(len(tp_pairs), len(pred_pairs))
+    recall = _ratio(len(tp_pairs), len(gold_pairs))
+    agree = sum(1 for pair in tp_pairs if gold_pairs[pair] == pred_pairs[pair])
+    return Evaluation(
+        per_theme=per_theme,
+        micro_precision=precision,
+        micro_recall=recall,
+        micro_f1=_f1(precision, recall),
+        macro_f1=float(per_theme["f1"].mean()) if len(per_theme) else 0.0,
+        polarity_accuracy=_ratio(agree, len(tp_pairs)),
+        polarity_pairs=len(tp_pairs),
+        comments=len(universe),
+    )
+
+
+def format_evaluation(result: Evaluation) -> str:
+    """A plain-text report: the per-theme table, then micro/macro and polarity accuracy."""
+    table = result.per_theme.copy()
+    for column in ("precision", "recall", "f1"):
+        table[column] = table[column].map("{:.3f}".format)
+    lines = [table.to_string(index=False), ""]
+    lines.append(
+        f"comments {result.comments}  micro P {result.micro_precision:.3f}  "
+        f"R {result.micro_recall:.3f}  F1 {result.micro_f1:.3f}  macro F1 {result.macro_f1:.3f}"
+    )
+    lines.append(
+        f"polarity accuracy {result.polarity_accuracy:.3f} "
+        f"on {result.polarity_pairs} correctly tagged themes"
+    )
+    return "\n".join(lines)
