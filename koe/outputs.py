@@ -102,10 +102,12 @@ def write_routed(
     return counts
 
 
-def _fmt(value: Any, digits: int = 1) -> str:
+def _fmt(value: Any, digits: int = 1, signed: bool = True) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{value:+.{digits}f}" if digits and isinstance(value, float) else str(value)
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
 def render_report(context: dict[str, Any]) -> str:

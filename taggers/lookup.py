@@ -87,6 +87,14 @@ class _PatternIndex:
         return pos
 
 
+def _span_in(tokens: list[Token], mention: Mention) -> tuple[int, int]:
+    """Token index range of ``tokens`` covering the mention's characters."""
+    inside = [
+        i for i, t in enumerate(tokens) if t.end > mention.char_start and t.start < mention.char_end
+    ]
+    return (inside[0], inside[-1] + 1) if inside else (0, len(tokens))
+
+
 class LookupTagger:
     """Tag sentences with lookup-list themes and per-mention polarity.
 
@@ -170,10 +178,11 @@ class LookupTagger:
                     break
         out = []
         for theme_id in sorted(best, key=lambda t: (best[t][0].char_start, t)):
-            mention, tokens = best[theme_id]
+            mention, _ = best[theme_id]
             theme: Theme = self.lists.themes[theme_id]
+            # Polarity is always read on mode-C tokens, like the lexicon's own patterns.
             pol = mention_polarity(
-                tokens, (mention.tok_start, mention.tok_end), self.lexicon, theme.default_polarity
+                tokens_c, _span_in(tokens_c, mention), self.lexicon, theme.default_polarity
             )
             out.append(
                 {
