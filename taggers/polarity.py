@@ -94,12 +94,31 @@ def pattern_of(text: str, tokenizer: Callable[[str], list[Token]] | None = None)
     return tuple(t.norm for t in tokens if t.pos not in ("補助記号", "PUNCT"))
 
 
+def _ends_condition(tokens: Sequence[Token], i: int) -> bool:
+    """Does token i end a conditional or concessive clause (あれば, 困ったら, 遅くても, 困った時に)?
+
+    Sentiment there is hypothetical for the main clause:
+    「分からないことがあれば丁寧に教えてくれる」 praises the explanations.
+    """
+    tok = tokens[i]
+    if tok.pos2 == "接続助詞" and tok.norm == "ば":
+        return True
+    if tok.pos == "助動詞" and tok.surface in ("たら", "だら", "なら"):
+        return True
+    prev = tokens[i - 1] if i else None
+    if prev is None or tok.pos != "助詞" or tok.norm not in ("も", "に", "は"):
+        return False
+    if tok.norm == "も" and prev.pos2 == "接続助詞" and prev.norm == "て":
+        return True
+    return prev.norm == "時" and prev.pos == "名詞"
+
+
 def clause_bounds(tokens: Sequence[Token]) -> list[tuple[int, int]]:
     """Token index ranges [start, end) of the clauses of a sentence."""
     bounds = []
     start = 0
     for i, tok in enumerate(tokens):
-        if tok.pos2 == "接続助詞" and tok.norm in CLAUSE_PARTICLES:
+        if (tok.pos2 == "接続助詞" and tok.norm in CLAUSE_PARTICLES) or _ends_condition(tokens, i):
             bounds.append((start, i + 1))
             start = i + 1
         elif tok.norm in CLAUSE_CONJUNCTIONS and i > start:

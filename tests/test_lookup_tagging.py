@@ -29,6 +29,9 @@ CASES = [
     ("料金が高い", "commercial_pricing", "negative"),
     ("API連携でエラーが出る😭", "product_bugs", "negative"),
     ("担当者の知識が豊富で助かりました！", "people_knowledge", "positive"),
+    # sentiment in a conditional clause is hypothetical for the main clause
+    ("分からないことがあれば丁寧に教えてくれる", "people_attitude", "positive"),
+    ("問題が起きた時も迅速に返信をくれる", "support_response_speed", "positive"),
 ]
 # fmt: on
 
