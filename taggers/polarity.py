@@ -25,9 +25,11 @@ CLAUSE_CONJUNCTIONS = frozenset(
      "although", "though", "yet", "whereas"}
 )  # fmt: skip
 # Tokens that may sit between a Japanese sentiment word and its negator: 遅くはない, 問題ありません.
+# 遅いと感じたことはない / 遅いと思ったことはありません reach their negator through these too.
 NEGATION_BRIDGE = frozenset(
-    {"は", "も", "が", "で", "だ", "です", "ます", "有る", "て", "に", "じゃ"}
-)
+    {"は", "も", "が", "で", "だ", "です", "ます", "有る", "て", "に", "じゃ", "と", "感じる", "思う",
+     "た", "こと", "事", "訳", "気", "為る"}
+)  # fmt: skip
 BUILTIN_NEGATORS_JA = frozenset({"ない", "無い", "ず", "ぬ", "なし", "無し"})
 BUILTIN_NEGATORS_EN = frozenset({"not", "no", "never", "n't", "without", "hardly", "nothing"})
 
@@ -113,22 +115,28 @@ def _ends_condition(tokens: Sequence[Token], i: int) -> bool:
     return prev.norm == "時" and prev.pos == "名詞"
 
 
-def clause_bounds(tokens: Sequence[Token]) -> list[tuple[int, int]]:
-    """Token index ranges [start, end) of the clauses of a sentence."""
+def clause_bounds(tokens: Sequence[Token]) -> list[tuple[int, int, bool]]:
+    """Clauses of a sentence as token ranges [start, end) plus ``hard``: whether the clause ends
+    at a contrastive boundary (が, けど, しかし, but). Other boundaries (し, あれば, 時に, ても)
+    are soft: an evaluation later in the sentence may still be about this clause's topic.
+    """
     bounds = []
     start = 0
     for i, tok in enumerate(tokens):
-        if (tok.pos2 == "接続助詞" and tok.norm in CLAUSE_PARTICLES) or _ends_condition(tokens, i):
-            bounds.append((start, i + 1))
+        if tok.pos2 == "接続助詞" and tok.norm in CLAUSE_PARTICLES:
+            bounds.append((start, i + 1, tok.norm != "し"))
+            start = i + 1
+        elif _ends_condition(tokens, i):
+            bounds.append((start, i + 1, False))
             start = i + 1
         elif tok.norm in CLAUSE_CONJUNCTIONS and i > start:
-            bounds.append((start, i))
+            bounds.append((start, i, True))
             start = i
         elif tok.norm == ";" and i > start:
-            bounds.append((start, i + 1))
+            bounds.append((start, i + 1, True))
             start = i + 1
-    bounds.append((start, len(tokens)))
-    return [(s, e) for s, e in bounds if e > s]
+    bounds.append((start, len(tokens), True))
+    return [(s, e, hard) for s, e, hard in bounds if e > s]
 
 
 def _find(tokens: Sequence[Token], patterns: Sequence[Pattern], lo: int, hi: int):
@@ -157,7 +165,7 @@ def _negated(
     """Is the sentiment word tokens[start:end] negated within its clause [lo, hi)?"""
     if tokens[start].pos in ("X", "AUX", "PART", "PUNCT"):  # English: look back 3 tokens
         return any(tokens[j].norm in neg for j in range(max(lo, start - 3), start))
-    for j in range(end, min(hi, end + 4)):
+    for j in range(end, min(hi, end + 8)):
         norm = tokens[j].norm
         if norm in neg:
             return True
@@ -187,7 +195,31 @@ def mention_polarity(
         lexicon: the polarity lexicon.
         default: the theme's polarity when its clause carries no sentiment.
     """
-    lo, hi = next(((s, e) for s, e in clause_bounds(tokens) if s <= span[0] < e), (0, len(tokens)))
+    clauses = clause_bounds(tokens)
+    here = next((i for i, (s, e, _) in enumerate(clauses) if s <= span[0] < e), 0)
+    score, found, is_request = _clause_score(tokens, clauses[here][0], clauses[here][1], lexicon)
+    # Japanese evaluates at the end: 「請求書の変更をお願いしたら、すぐに対応してもらえた」.
+    # A clause without sentiment takes the next one's, unless a contrastive boundary intervenes.
+    i = here
+    while not found and not clauses[i][2] and i + 1 < len(clauses):
+        i += 1
+        # the joined span, so a marker across the boundary (あれば|嬉しい) is still a request
+        score, found, is_request = _clause_score(tokens, clauses[here][0], clauses[i][1], lexicon)
+    if score > 0:
+        polarity_name = "positive"
+    elif score < 0:
+        polarity_name = "negative"
+    elif found:
+        polarity_name = "neutral"
+    else:
+        polarity_name = default
+    return MentionPolarity(polarity_name, is_request, score)
+
+
+def _clause_score(
+    tokens: Sequence[Token], lo: int, hi: int, lexicon: PolarityLexicon
+) -> tuple[int, bool, bool]:
+    """(sentiment score, any sentiment found, is a request) of the clause tokens[lo:hi]."""
     requests = list(_find(tokens, lexicon.request_markers, lo, hi))
     first_request = requests[0][0] if requests else hi
     score = 0
@@ -199,12 +231,4 @@ def mention_polarity(
                 continue  # hypothetical: 「もっと早くしてほしい」「あれば嬉しい」
             score += value
             found = True
-    if score > 0:
-        polarity_name = "positive"
-    elif score < 0:
-        polarity_name = "negative"
-    elif found:
-        polarity_name = "neutral"
-    else:
-        polarity_name = default
-    return MentionPolarity(polarity_name, bool(requests), score)
+    return score, found, bool(requests)
