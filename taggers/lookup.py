@@ -17,7 +17,7 @@ import pandas as pd
 
 from koe.frames import TAG_COLUMNS, TAGS_CSV_COLUMNS
 from taggers.lookup_lists import POLARITY_FILE, LookupLists, Theme, load_lookup_lists
-from taggers.polarity import PolarityLexicon, mention_polarity, pattern_of
+from taggers.polarity import PolarityLexicon, mention_polarity, pattern_of, sentence_polarity
 from taggers.sentences import split_text
 from taggers.tokenize import Token, detect_language, tokenize, tokenize_modes
 
@@ -195,6 +195,7 @@ class LookupTagger:
                     "evidence": sentence[mention.char_start : mention.char_end],
                     "start": mention.char_start,
                     "end": mention.char_end,
+                    "_found": pol.found,
                 }
             )
         return out
@@ -209,15 +210,21 @@ class LookupTagger:
             TagFrame (see koe.frames) with source "lookup"; offsets relative to the comment text.
         """
         rows = []
-        for cid, idx, sentence, offset, lang in zip(
-            sentences["id"],
-            sentences["sentence_idx"],
-            sentences["sentence"],
-            sentences["start"],
-            sentences["lang"],
-            strict=True,
-        ):
-            for hit in self.match_sentence(sentence, lang):
+        hits_of = []
+        records = list(
+            zip(
+                sentences["id"],
+                sentences["sentence_idx"],
+                sentences["sentence"],
+                sentences["start"],
+                sentences["lang"],
+                strict=True,
+            )
+        )
+        for cid, idx, sentence, offset, lang in records:
+            hits = self.match_sentence(sentence, lang)
+            hits_of.append(hits)
+            for hit in hits:
                 hit.update(
                     id=cid,
                     sentence_idx=int(idx),
@@ -226,7 +233,27 @@ class LookupTagger:
                     end=int(offset) + hit["end"],
                 )
                 rows.append(hit)
+        self._inherit_next_sentence(records, hits_of)
+        for row in rows:
+            del row["_found"]
         return tags_frame(rows)
+
+    def _inherit_next_sentence(self, records: list[tuple], hits_of: list[list[dict]]) -> None:
+        """A mention whose sentence carries no sentiment takes the next sentence's, when that
+        sentence of the same comment mentions no theme itself:
+        「回答まで一週間かかった。遅すぎる。」.
+        """
+        for i, hits in enumerate(hits_of[:-1]):
+            following = records[i + 1]
+            if following[0] != records[i][0] or hits_of[i + 1]:
+                continue
+            pending = [h for h in hits if not h["_found"]]
+            if not pending:
+                continue
+            pol = sentence_polarity(tokenize(following[2], following[4]), self.lexicon)
+            if pol.found and not pol.is_request:
+                for hit in pending:
+                    hit["polarity"] = pol.polarity
 
     def normalized_keywords(self, theme_id: str) -> list[tuple[str, str]]:
         """(keyword, normalized token pattern) pairs of a theme, for `koe lists show`."""

@@ -27,8 +27,8 @@ CLAUSE_CONJUNCTIONS = frozenset(
 # Tokens that may sit between a Japanese sentiment word and its negator: 遅くはない, 問題ありません.
 # 遅いと感じたことはない / 遅いと思ったことはありません reach their negator through these too.
 NEGATION_BRIDGE = frozenset(
-    {"は", "も", "が", "で", "だ", "です", "ます", "有る", "て", "に", "じゃ", "と", "感じる", "思う",
-     "た", "こと", "事", "訳", "気", "為る"}
+    {"は", "も", "が", "で", "だ", "です", "ます", "有る", "て", "に", "じゃ", "と",
+     "感じる", "思う", "た", "こと", "事", "訳", "気", "為る"}
 )  # fmt: skip
 BUILTIN_NEGATORS_JA = frozenset({"ない", "無い", "ず", "ぬ", "なし", "無し"})
 BUILTIN_NEGATORS_EN = frozenset({"not", "no", "never", "n't", "without", "hardly", "nothing"})
@@ -179,6 +179,7 @@ class MentionPolarity:
     polarity: str
     is_request: bool
     score: int
+    found: bool = True  # False: no sentiment word in reach; polarity is the theme default
 
 
 def mention_polarity(
@@ -213,7 +214,14 @@ def mention_polarity(
         polarity_name = "neutral"
     else:
         polarity_name = default
-    return MentionPolarity(polarity_name, is_request, score)
+    return MentionPolarity(polarity_name, is_request, score, found)
+
+
+def sentence_polarity(tokens: Sequence[Token], lexicon: PolarityLexicon) -> MentionPolarity:
+    """Polarity of a whole sentence (all clauses), e.g. 「遅すぎる。」 after the mention."""
+    score, found, is_request = _clause_score(tokens, 0, len(tokens), lexicon)
+    polarity = "positive" if score > 0 else "negative" if score < 0 else "neutral"
+    return MentionPolarity(polarity, is_request, score, found)
 
 
 def _clause_score(

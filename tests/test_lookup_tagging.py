@@ -94,3 +94,15 @@ def test_every_shipped_example_passes(tagger):
 
     assert check_examples(tagger) == []
     assert len(tagger) >= 25
+
+
+def test_evaluation_in_the_next_sentence_is_inherited(tagger):
+    comments = pd.DataFrame({"id": ["a"], "text": ["回答までに一週間かかった。遅すぎる。"]})
+    tags = tagger.tag(split_sentences(comments))
+    assert tags.set_index("theme").loc["support_response_speed", "polarity"] == "negative"
+
+
+def test_negation_reaches_through_to_kanjita_koto_wa_nai(tagger):
+    assert (
+        themes(tagger, "返信が遅いと感じたことはありません")["support_response_speed"] == "positive"
+    )
