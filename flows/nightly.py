@@ -33,6 +33,7 @@ def nightly(
     input_path: str | None = None,
     config_path: str | None = None,
     output_root: str | None = None,
+    columns: dict[str, str] | None = None,
 ) -> str:
     """Run koe on one survey export and write a run folder; returns its path.
 
@@ -40,6 +41,7 @@ def nightly(
         input_path: CSV/TSV/XLSX/Parquet export (default: the config's input, else the sample).
         config_path: koe.yaml (default: built-in defaults).
         output_root: folder that receives the run folders (default: the config's ``out``).
+        columns: input column names overriding the config's, e.g. {"text": "コメント"}.
     """
     logger = get_run_logger()
     started = datetime.now(UTC)
@@ -47,6 +49,7 @@ def nightly(
         config_path,
         input=Path(input_path) if input_path else None,
         out=Path(output_root) if output_root else None,
+        columns=columns or None,
     )
     run = outputs.RunFolder(Path(config.out), outputs.new_run_id(started))
     Path(config.out).mkdir(parents=True, exist_ok=True)

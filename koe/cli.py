@@ -37,12 +37,12 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(2)
 
 
-def _preflight(config: Path | None, out: Path | None) -> None:
+def _preflight(config: Path | None, out: Path | None, columns: dict[str, str]) -> None:
     """Fail fast, before Prefect starts, on a bad config or lookup list."""
     from koe.config import load_config
     from taggers.lookup import LookupTagger
 
-    cfg = load_config(config, out=out)
+    cfg = load_config(config, out=out, columns=columns or None)
     LookupTagger.from_folder(cfg.lookup_lists)
 
 
@@ -56,16 +56,29 @@ def run(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder for run folders (default koe_runs).")
     ] = None,
+    id_col: Annotated[str | None, typer.Option("--id-col", help="Input id column.")] = None,
+    text_col: Annotated[str | None, typer.Option("--text-col", help="Input text column.")] = None,
+    score_col: Annotated[
+        str | None, typer.Option("--score-col", help="Input 0-10 score column.")
+    ] = None,
+    date_col: Annotated[str | None, typer.Option("--date-col", help="Input date column.")] = None,
 ) -> None:
     """Run the nightly flow (a Prefect flow run) and print where the outputs are."""
+    columns = {
+        key: value
+        for key, value in (("id", id_col), ("text", text_col), ("score", score_col),
+                           ("date", date_col))
+        if value
+    }  # fmt: skip
     try:
-        _preflight(config, out)
+        _preflight(config, out, columns)
         from flows.nightly import nightly
 
         folder = nightly(
             input_path=str(input) if input else None,
             config_path=str(config) if config else None,
             output_root=str(out) if out else None,
+            columns=columns or None,
         )
     except _user_errors() as exc:
         _fail(exc)

@@ -138,7 +138,12 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> KoeConfig:
             raise ConfigError(f"{path}: top level must be a mapping")
         data = strip_lines(doc)
         base = path.resolve().parent
-    data.update({k: v for k, v in overrides.items() if v is not None})
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "columns" and isinstance(value, dict):  # flags map single columns
+            value = {**data.get("columns", {}), **value}
+        data[key] = value
     try:
         config = KoeConfig(**data)
     except ValidationError as exc:

@@ -90,3 +90,22 @@ def test_seeded_rerun_gives_identical_tags_clusters_and_drivers(two_runs):
     manifest = json.loads((second / "manifest.json").read_text(encoding="utf-8"))
     # the second run re-encodes nothing: every embedding comes from the run-state cache
     assert manifest["discovery"]["embedding"]["encoded"] == 0
+
+
+def test_run_on_a_cp932_export_with_japanese_headers_via_flags(prefect_harness, tmp_path):
+    mini = pd.read_csv(FIXTURES / "mini_survey.csv", dtype=str, keep_default_na=False)
+    export = mini.rename(columns={"id": "回答ID", "text": "コメント", "score": "推奨度",
+                                  "date": "回答日"})  # fmt: skip
+    path = tmp_path / "export.csv"
+    export.to_csv(path, index=False, encoding="cp932", errors="replace")  # emoji -> ?
+    result = CliRunner().invoke(
+        app,
+        ["run", "--input", str(path), "--out", str(tmp_path / "runs"), "--id-col", "回答ID",
+         "--text-col", "コメント", "--score-col", "推奨度", "--date-col", "回答日"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "runs" / result.output.split("finished: ")[1].split()[0].split("/")[-1]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["counts"]["tagged"] == 28 and manifest["counts"]["quarantined"] == 2
+    tags = pd.read_csv(folder / "tags.csv")
+    assert "support_response_speed" in set(tags[tags["id"] == "M01"]["theme"])
