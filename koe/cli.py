@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from koe.prefect_env import configure_prefect
+
+if TYPE_CHECKING:
+    from taggers.lookup import LookupTagger
 
 configure_prefect()
 
@@ -30,6 +33,22 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from taggers.lookup_lists import LookupListError
 
     return (ConfigError, IngestError, LookupListError, EmbedderLoadError, AccountingError)
+
+
+LookupListsOption = Annotated[
+    Path | None, typer.Option("--lookup-lists", "-l", help="Lookup-list folder.")
+]
+
+
+def _load_tagger(folder: Path | None) -> LookupTagger:
+    """The lookup tagger of ``folder`` (default: the shipped lists); user errors exit 2."""
+    from koe.config import DEFAULT_LOOKUP_LISTS
+    from taggers.lookup import LookupTagger
+
+    try:
+        return LookupTagger.from_folder(folder or DEFAULT_LOOKUP_LISTS)
+    except _user_errors() as exc:
+        _fail(exc)
 
 
 def _fail(exc: Exception) -> None:
@@ -101,19 +120,19 @@ def run(
 def tag(
     input: Annotated[Path, typer.Option("--input", "-i", help="Table with id and text columns.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="tags.csv to write.")],
-    lookup_lists: Annotated[
-        Path | None, typer.Option("--lookup-lists", "-l", help="Lookup-list folder.")
-    ] = None,
+    lookup_lists: LookupListsOption = None,
     id_col: Annotated[str, typer.Option("--id-col", help="Id column.")] = "id",
     text_col: Annotated[str, typer.Option("--text-col", help="Text column.")] = "text",
 ) -> None:
     """Lookup tagging only: write tags.csv (id,theme,department,polarity,source,evidence)."""
-    from koe.config import DEFAULT_LOOKUP_LISTS
+    import pandas as pd
+
     from koe.ingest import IngestError, read_table
     from koe.normalize import normalize_text
-    from taggers.lookup import LookupTagger, to_tags_csv
+    from taggers.lookup import to_tags_csv
     from taggers.sentences import split_sentences
 
+    tagger = _load_tagger(lookup_lists)
     try:
         raw = read_table(input)
         missing = [c for c in (id_col, text_col) if c not in raw.columns]
@@ -121,12 +140,9 @@ def tag(
             raise IngestError(
                 f"{input}: missing column(s) {missing}; columns present: {list(raw.columns)}"
             )
-        import pandas as pd
-
         comments = pd.DataFrame(
             {"id": raw[id_col].astype(str), "text": [normalize_text(t) for t in raw[text_col]]}
         )
-        tagger = LookupTagger.from_folder(lookup_lists or DEFAULT_LOOKUP_LISTS)
     except _user_errors() as exc:
         _fail(exc)
     tags = tagger.tag(split_sentences(comments))
@@ -168,18 +184,12 @@ def eval_tags(
 
 @lists_app.command("check")
 def lists_check(
-    lookup_lists: Annotated[
-        Path | None, typer.Option("--lookup-lists", "-l", help="Lookup-list folder.")
-    ] = None,
+    lookup_lists: LookupListsOption = None,
 ) -> None:
     """Validate every lookup list and run the themes' example comments."""
-    from koe.config import DEFAULT_LOOKUP_LISTS
-    from taggers.lookup import LookupTagger, check_examples
+    from taggers.lookup import check_examples
 
-    try:
-        tagger = LookupTagger.from_folder(lookup_lists or DEFAULT_LOOKUP_LISTS)
-    except _user_errors() as exc:
-        _fail(exc)
+    tagger = _load_tagger(lookup_lists)
     failures = check_examples(tagger)
     n_examples = sum(
         len(t.examples_match) + len(t.examples_no_match) for t in tagger.lists.themes.values()
@@ -197,18 +207,10 @@ def lists_check(
 @lists_app.command("show")
 def lists_show(
     theme: Annotated[str, typer.Argument(help="Theme id.")],
-    lookup_lists: Annotated[
-        Path | None, typer.Option("--lookup-lists", "-l", help="Lookup-list folder.")
-    ] = None,
+    lookup_lists: LookupListsOption = None,
 ) -> None:
     """Print a theme with its normalized keywords."""
-    from koe.config import DEFAULT_LOOKUP_LISTS
-    from taggers.lookup import LookupTagger
-
-    try:
-        tagger = LookupTagger.from_folder(lookup_lists or DEFAULT_LOOKUP_LISTS)
-    except _user_errors() as exc:
-        _fail(exc)
+    tagger = _load_tagger(lookup_lists)
     if theme not in tagger:
         typer.secho(f"koe: unknown theme {theme!r}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2)
