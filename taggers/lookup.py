@@ -87,6 +87,10 @@ class _PatternIndex:
         return pos
 
 
+def _leftmost_longest(m: Mention) -> tuple[int, int]:
+    return (m.char_start, m.char_start - m.char_end)
+
+
 def _span_in(tokens: list[Token], mention: Mention) -> tuple[int, int]:
     """Token index range of ``tokens`` covering the mention's characters."""
     inside = [
@@ -152,18 +156,14 @@ class LookupTagger:
             for index, tokens in zip(self._exclusions, modes, strict=False)
             for m in index.find(tokens)
         }
-        best: dict[str, tuple[Mention, list[Token]]] = {}
+        # One mention per theme and sentence: the leftmost, then the longest.
+        best: dict[str, Mention] = {}
         for index, tokens in zip(self._keywords, modes, strict=False):
             for m in index.find(tokens):
-                if m.theme in excluded:
-                    continue
-                current = best.get(m.theme)
-                key = (m.char_start, -(m.char_end - m.char_start))
-                if current is None or key < (
-                    current[0].char_start,
-                    -(current[0].char_end - current[0].char_start),
+                if m.theme not in excluded and (
+                    m.theme not in best or _leftmost_longest(m) < _leftmost_longest(best[m.theme])
                 ):
-                    best[m.theme] = (m, tokens)
+                    best[m.theme] = m
         for theme in self.lists.themes.values():
             if theme.id in excluded or theme.id in best:
                 continue
@@ -171,14 +171,11 @@ class LookupTagger:
                 found = pattern.search(sentence)
                 if found:
                     tok = next((i for i, t in enumerate(tokens_c) if t.end > found.start()), 0)
-                    best[theme.id] = (
-                        Mention(theme.id, tok, tok + 1, found.start(), found.end()),
-                        tokens_c,
-                    )
+                    best[theme.id] = Mention(theme.id, tok, tok + 1, found.start(), found.end())
                     break
         out = []
-        for theme_id in sorted(best, key=lambda t: (best[t][0].char_start, t)):
-            mention, _ = best[theme_id]
+        for theme_id in sorted(best, key=lambda t: (best[t].char_start, t)):
+            mention = best[theme_id]
             theme: Theme = self.lists.themes[theme_id]
             # Polarity is always read on mode-C tokens, like the lexicon's own patterns.
             pol = mention_polarity(
