@@ -43,9 +43,9 @@ Regression columns (``REGRESSION_COLUMNS``, in this order):
 Row order: features in the model by |coef| descending; then dropped features by mentions
 descending; ties by theme id, then polarity (positive, negative, neutral).
 
-``attrs``: target, n (comments in the model), intercept, l2, dropped (list of features), n_boot,
-valid_boot (replicates that could be fitted: a logistic replicate whose resample has a single
-class is skipped).
+``attrs``: target, n (comments in the model), intercept, l2, dropped (the dropped features, in
+row order), n_boot, valid_boot (replicates that could be fitted: a logistic replicate whose
+resample has a single class is skipped).
 
 Bootstrap: ``n_boot`` resamples of the comments with replacement (numpy Generator seeded with
 ``seed``), fitted as count weights; each logistic refit starts from the full-data coefficients
@@ -162,14 +162,16 @@ def theme_features(
     return scored, x, s, keys.drop(columns="_pol")
 
 
-def _fit_ridge(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
-    """Weighted ridge with an unpenalized intercept: (coef, intercept)."""
+def _fit_ridge(
+    x: sparse.csr_matrix, xt: sparse.csr_matrix, y: np.ndarray, w: np.ndarray, l2: float
+) -> tuple[np.ndarray, float]:
+    """Weighted ridge with an unpenalized intercept: (coef, intercept). ``xt`` = x.T as CSR."""
     total = w.sum()
-    mx = (w @ x) / total
+    xtw = xt.multiply(w[None, :]).tocsr()  # X^T diag(w), sparse
+    mx = np.asarray(xtw.sum(axis=1)).ravel() / total
     my = (w @ y) / total
-    xw = x * w[:, None]
-    gram = xw.T @ x - total * np.outer(mx, mx)
-    rhs = xw.T @ y - total * mx * my
+    gram = (xtw @ x).toarray() - total * np.outer(mx, mx)
+    rhs = xtw @ y - total * mx * my
     gram[np.diag_indices_from(gram)] += l2
     coef = np.linalg.lstsq(gram, rhs, rcond=None)[0] if l2 == 0 else np.linalg.solve(gram, rhs)
     return coef, float(my - mx @ coef)
@@ -269,13 +271,13 @@ def theme_regression(
                 model.fit(x, y.astype(int), sample_weight=w)
                 reps[:, b] = model.coef_[0]
     elif fittable:
-        xd = x.toarray()
-        coef, intercept = _fit_ridge(xd, y, np.ones(n), l2)
+        xt = x.T.tocsr()
+        coef, intercept = _fit_ridge(x, xt, y, np.ones(n), l2)
         rng = np.random.default_rng(seed)
         for b in range(n_boot):
-            reps[:, b] = _fit_ridge(xd, y, _boot_counts(rng, n), l2)[0]
+            reps[:, b] = _fit_ridge(x, xt, y, _boot_counts(rng, n), l2)[0]
 
-    if n_boot > 0:
+    if n_boot > 0 and k > 0:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             low, high = np.nanpercentile(reps, [100 * alpha / 2, 100 * (1 - alpha / 2)], axis=1)
@@ -329,7 +331,7 @@ def theme_regression(
             "n": int(n),
             "intercept": float(intercept),
             "l2": float(l2),
-            "dropped": keys.loc[~in_model, "feature"].tolist(),
+            "dropped": out.loc[out["dropped"], "feature"].tolist(),
             "n_boot": int(n_boot),
             "valid_boot": int((~np.isnan(reps[0])).sum()) if k else 0,
         }

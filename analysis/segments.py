@@ -155,4 +155,3 @@ def segment_table(
     for c in ("nps_vs_rest", "p_value", "q_value"):
         out[c] = out[c].astype("float64")
     return out[list(SEGMENT_COLUMNS)].reset_index(drop=True)
-

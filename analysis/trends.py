@@ -131,9 +131,7 @@ def _dated_comments(comments: pd.DataFrame, date_col: str, freq: str) -> pd.Data
 def _trailing(mentions: pd.Series, keys: pd.Series, trailing: int) -> tuple[pd.Series, pd.Series]:
     """Mean and ddof=0 std of the previous ``trailing`` values within each key (NaN before)."""
     grouped = mentions.groupby(keys, sort=False)
-    mean = grouped.transform(
-        lambda v: v.rolling(trailing, min_periods=trailing).mean().shift(1)
-    )
+    mean = grouped.transform(lambda v: v.rolling(trailing, min_periods=trailing).mean().shift(1))
     std = grouped.transform(
         lambda v: v.rolling(trailing, min_periods=trailing).std(ddof=0).shift(1)
     )

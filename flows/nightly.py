@@ -82,7 +82,11 @@ def nightly(
             tagger,
         )
         tags = pd.concat([lookup_tags, discovery.tags], ignore_index=True)
-        driver_table = timed("drivers", tasks.drivers, comments, tags, config)
+        analysis = timed(
+            "analysis", tasks.analyze, comments, tags, config, ingested.segments,
+            ingested.sub_scores,
+        )  # fmt: skip
+        driver_table = analysis.drivers
         departments = sorted(tagger.lists.departments)
         routed = timed("route", tasks.route, comments, tags, config, departments, ingested.segments)
         folder = run.open()
@@ -101,6 +105,10 @@ def nightly(
             quarantine=ingested.quarantine,
             emergent=discovery.themes,
             clusters=clusters_csv,
+            regression=analysis.regression,
+            segments=analysis.segments,
+            trends=analysis.trends,
+            subscores=analysis.subscores,
         )
         counts = {
             "input_rows": ingested.input_rows,
@@ -115,6 +123,7 @@ def nightly(
             "cluster_mentions": len(discovery.tags),
             "emergent_themes": len(discovery.themes),
         }
+        warnings = analysis.warnings["message"].tolist()
         messages = [m for m in [discovery.info.get("message", "")] if m]
         (folder / "report.html").write_text(
             outputs.render_report(
@@ -128,6 +137,7 @@ def nightly(
                     quarantine=ingested.quarantine,
                     counts=counts,
                     messages=messages,
+                    analysis=analysis,
                     min_mentions=config.drivers.min_mentions,
                     min_n=config.drivers.min_n,
                 )
@@ -151,6 +161,8 @@ def nightly(
             },
             "embedding_model": config.embedding_model,
             "discovery": discovery.info,
+            "early_warnings": warnings,
+            "analysis": analysis.info,
             "routed": routed_counts,
             "segments": ingested.segments,
             "sub_scores": ingested.sub_scores,

@@ -17,6 +17,6 @@ ingest = task(pipeline.ingest, name="ingest", cache_policy=NO_CACHE, **IO_RETRIE
 split_sentences = task(pipeline.sentences_of, name="split-sentences", cache_policy=NO_CACHE)
 lookup_tag = task(pipeline.lookup_tag, name="lookup-tag", cache_policy=NO_CACHE)
 discover = task(pipeline.discover, name="embed-and-cluster", cache_policy=NO_CACHE)
-drivers = task(pipeline.drivers, name="drivers", cache_policy=NO_CACHE)
+analyze = task(pipeline.analyze, name="drivers-segments-trends", cache_policy=NO_CACHE)
 route = task(pipeline.route, name="route", cache_policy=NO_CACHE)
 write_routed = task(outputs.write_routed, name="write-routed", cache_policy=NO_CACHE, **IO_RETRIES)

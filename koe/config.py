@@ -55,6 +55,14 @@ class DriversConfig(_Strict):
     min_mentions: int = Field(5, ge=1)
     min_n: int = Field(30, ge=1)
     alpha: float = Field(0.05, gt=0, lt=1)
+    regression_targets: list[Literal["detractor", "promoter", "score"]] = ["detractor", "promoter"]
+    regression_n_boot: int = Field(200, ge=20)
+    segment_combos: list[list[str]] = []  # e.g. [[had_trouble, asked_us, satisfied_answer]]
+    max_segment_values: int = Field(50, ge=2)  # wider columns (free text, ids) are skipped
+    trend_period: Literal["D", "W", "M", "Q"] = "W"
+    trend_trailing: int = Field(4, ge=2)
+    trend_z: float = Field(2.0, gt=0)
+    trend_min_count: int = Field(5, ge=1)
 
 
 class RuleCondition(_Strict):

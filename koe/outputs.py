@@ -137,6 +137,7 @@ def report_context(
     quarantine: pd.DataFrame,
     counts: dict[str, int],
     messages: list[str],
+    analysis: Any,
     min_mentions: int,
     min_n: int,
 ) -> dict[str, Any]:
@@ -167,6 +168,15 @@ def report_context(
             for r, n in quarantine["reason"].value_counts().sort_index().items()
         ],
         "min_mentions": min_mentions,
+        "warnings": analysis.warnings.to_dict("records"),
+        "segments": analysis.segments[~analysis.segments["small_n"]]
+        .sort_values("nps_vs_rest", key=abs, ascending=False)
+        .head(20)
+        .to_dict("records"),
+        "regression": analysis.regression[analysis.regression["target"] == "detractor"]
+        .head(20)
+        .to_dict("records"),
+        "subscores": analysis.subscores.to_dict("records"),
     }
 
 
@@ -192,13 +202,19 @@ def write_tables(
     quarantine: pd.DataFrame,
     emergent: pd.DataFrame,
     clusters: pd.DataFrame,
+    regression: pd.DataFrame,
+    segments: pd.DataFrame,
+    trends: pd.DataFrame,
+    subscores: pd.DataFrame,
 ) -> list[str]:
     """Write the run's tables into ``folder``; returns the relative file names written."""
     tagged.to_parquet(folder / "tagged.parquet", index=False)
-    write_csv(tags_csv, folder / "tags.csv")
-    write_csv(drivers, folder / "drivers.csv")
     write_csv(safe_for_spreadsheet(quarantine), folder / "quarantine.csv", bom=True)
-    write_csv(emergent, folder / "emergent_themes.csv")
-    write_csv(clusters, folder / "clusters.csv")
-    return ["tagged.parquet", "tags.csv", "drivers.csv", "quarantine.csv",
-            "emergent_themes.csv", "clusters.csv"]  # fmt: skip
+    tables = {
+        "tags.csv": tags_csv, "drivers.csv": drivers, "regression.csv": regression,
+        "segments.csv": segments, "trends.csv": trends, "subscores.csv": subscores,
+        "emergent_themes.csv": emergent, "clusters.csv": clusters,
+    }  # fmt: skip
+    for name, table in tables.items():
+        write_csv(table, folder / name)
+    return ["tagged.parquet", "quarantine.csv", *tables]

@@ -16,6 +16,10 @@ from typing import Any
 import pandas as pd
 
 from analysis.drivers import compute_drivers
+from analysis.regression import theme_regression
+from analysis.segments import segment_table
+from analysis.subscores import MAX_SUBSCORES, subscore_drivers
+from analysis.trends import early_warnings, theme_trends
 from koe.config import SAMPLE_INPUT, KoeConfig
 from koe.frames import COMMENT_COLUMNS
 from koe.ingest import ColumnMapping, prepare_comments, read_table
@@ -203,6 +207,63 @@ def drivers(comments: pd.DataFrame, tags: pd.DataFrame, config: KoeConfig) -> pd
         comments, tags, n_boot=cfg.n_boot, seed=config.seed, min_mentions=cfg.min_mentions,
         alpha=cfg.alpha,
     )  # fmt: skip
+
+
+@dataclass
+class AnalysisResult:
+    """Everything the analysis stage writes: see analysis/* for each table's columns."""
+
+    drivers: pd.DataFrame
+    regression: pd.DataFrame
+    segments: pd.DataFrame
+    trends: pd.DataFrame
+    warnings: pd.DataFrame
+    subscores: pd.DataFrame
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def analyze(
+    comments: pd.DataFrame,
+    tags: pd.DataFrame,
+    config: KoeConfig,
+    segments: list[str],
+    sub_scores: list[str],
+) -> AnalysisResult:
+    """Drivers, the regression view, segments, trends with early warnings, sub-score drivers."""
+    cfg = config.drivers
+    wide = [c for c in segments if comments[c].nunique() > cfg.max_segment_values]
+    usable = [c for c in segments if c not in wide]
+    combos = [combo for combo in cfg.segment_combos if set(combo) <= set(usable)]
+    regression = pd.concat(
+        [
+            theme_regression(
+                comments, tags, target=target, min_mentions=cfg.min_mentions,
+                n_boot=cfg.regression_n_boot, seed=config.seed, alpha=cfg.alpha,
+            )
+            for target in cfg.regression_targets
+        ],
+        ignore_index=True,
+    )  # fmt: skip
+    trends = theme_trends(
+        comments, tags, period=cfg.trend_period, trailing=cfg.trend_trailing, z=cfg.trend_z,
+        min_count=cfg.trend_min_count,
+    )  # fmt: skip
+    return AnalysisResult(
+        drivers=drivers(comments, tags, config),
+        regression=regression,
+        segments=segment_table(comments, usable, combos=combos or None, min_n=cfg.min_n),
+        trends=trends,
+        warnings=early_warnings(trends),
+        subscores=subscore_drivers(
+            comments, sub_scores[:MAX_SUBSCORES], n_boot=cfg.n_boot, seed=config.seed
+        ),
+        info={
+            "segments": usable,
+            "segments_skipped_too_wide": wide,
+            "segment_combos": combos,
+            "sub_scores_skipped": sub_scores[MAX_SUBSCORES:],
+        },
+    )
 
 
 def route(

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.slow
 
 EXPECTED_FILES = [
     "tagged.parquet", "tags.csv", "drivers.csv", "report.html", "quarantine.csv",
+    "regression.csv", "segments.csv", "trends.csv", "subscores.csv",
     "manifest.json", "emergent_themes.csv", "clusters.csv",
     "routed/support.csv", "routed/marketing.csv", "routed/product.csv", "routed/triage.csv",
 ]  # fmt: skip
@@ -47,7 +48,7 @@ def test_run_writes_every_file_and_accounts_for_every_row(two_runs):
     assert counts["input_rows"] == counts["tagged"] + counts["quarantined"]
     assert manifest["quarantine_by_reason"] == {"empty_text": 1, "invalid_score": 1}
     assert manifest["embedding_model"] == "koe-default"
-    assert set(manifest["timings_s"]) >= {"ingest", "lookup_tag", "embed_and_cluster", "drivers"}
+    assert set(manifest["timings_s"]) >= {"ingest", "lookup_tag", "embed_and_cluster", "analysis"}
 
 
 def test_tags_follow_the_contract_and_catch_the_key_cases(two_runs):
