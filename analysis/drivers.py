@@ -70,9 +70,13 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.special import erfc
 
-from analysis.nps import DETRACTOR_MAX, PROMOTER_MIN, nps_from_counts, nps_variance_from_counts
+from analysis.nps import (
+    DETRACTOR_MAX,
+    PROMOTER_MIN,
+    nps_difference_test,
+    nps_from_counts,
+)
 from koe.frames import POLARITIES
 
 DRIVER_COLUMNS = (
@@ -234,22 +238,6 @@ def _percentiles(reps: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray
     return low, high
 
 
-def _p_values(
-    p_m: np.ndarray, d_m: np.ndarray, n_m: np.ndarray, p_o: np.ndarray, d_o: np.ndarray, n_o
-) -> np.ndarray:
-    """Two-sided Wald p-values of NPS(m) - NPS(o) != 0 with per-group NPS variances."""
-    diff = nps_from_counts(p_m, d_m, n_m) - nps_from_counts(p_o, d_o, n_o)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(
-            nps_variance_from_counts(p_m, d_m, n_m) / n_m
-            + nps_variance_from_counts(p_o, d_o, n_o) / n_o
-        )
-        z = np.abs(diff) / se
-    p = erfc(z / np.sqrt(2.0))
-    p = np.where(se == 0, np.where(diff == 0, 1.0, 0.0), p)
-    return np.where((n_m > 0) & (n_o > 0), p, np.nan)
-
-
 def compute_drivers(
     comments: pd.DataFrame,
     tags: pd.DataFrame,
@@ -332,7 +320,7 @@ def compute_drivers(
     nps_o = nps_from_counts(p_o, d_o, n_o)
     impact = nps_all - nps_o
     small = n_m < min_mentions
-    p_val = np.where(small, np.nan, _p_values(p_m, d_m, n_m, p_o, d_o, n_o))
+    p_val = np.where(small, np.nan, nps_difference_test(p_m, d_m, n_m, p_o, d_o, n_o)[1])
     q_val = benjamini_hochberg(p_val)
 
     if n_boot > 0:

@@ -209,13 +209,6 @@ def tokenize_modes(text: str, lang: str | None = None) -> tuple[list[Token], lis
     return _DEFAULT_SUDACHI.tokenize_modes(text)
 
 
-def tokenize_many(texts: Iterable[str], langs: Iterable[str] | None = None) -> list[list[Token]]:
-    """Tokenize many sentences (mode C for Japanese)."""
-    if langs is None:
-        return [tokenize(t) for t in texts]
-    return [tokenize(t, lang) for t, lang in zip(texts, langs, strict=True)]
-
-
 def content_words(tokens: Iterable[Token]) -> list[str]:
     """Normalized forms of content words: nouns, verbs, adjectives (no particles/auxiliaries).
 
