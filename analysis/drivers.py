@@ -53,11 +53,12 @@ Statistics:
       is undefined (no mentioning comment in the resample, for nps_mentioning; every comment
       mentioning, for impact) are skipped; a replicate with no mentioning comment has impact 0.
       ``n_boot=0`` skips the bootstrap (NaN intervals).
-    * p_value: normal approximation (Wald test) using the NPS variance formula of each group:
-      z = nps_difference / sqrt(Var_m/n_m + Var_o/n_o), with m = mentioning, o = not mentioning
-      comments, p = 2·(1 - Φ(|z|)). When both groups have zero variance (each group all one
-      class) the p-value is 1 if the difference is 0 and 0 otherwise. NaN when a group is empty.
-      The approximation is rough for small groups, hence ``min_mentions``.
+    * p_value: adjusted-Wald test of nps_difference (``analysis.nps.nps_difference_test``): each
+      group's NPS variance from its counts with ¾ promoter, ¾ detractor and 3 respondents added
+      (Rocks 2016), z = nps_difference / sqrt(Var_m/(n_m+3) + Var_o/(n_o+3)), m = mentioning,
+      o = not mentioning comments, p = 2·(1 - Φ(|z|)). The adjustment keeps a small group that
+      is all one class (plain variance 0) from looking certain. NaN when a group is empty.
+      Still rough for tiny groups, hence ``min_mentions``.
     * q_value: Benjamini-Hochberg over the rows that are not small_n and have a p-value (one
       family for the whole table, all polarities together). small_n rows get NaN p and q
       values and significant False.

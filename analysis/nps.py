@@ -372,10 +372,13 @@ def nps_difference_test(p_a, d_a, n_a, p_b, d_b, n_b) -> tuple[np.ndarray, np.nd
     group a and group b.
 
     Returns:
-        (difference, p_value): difference = NPS(a) - NPS(b); p_value = 2·(1 - Φ(|z|)) with
-        z = difference / sqrt(Var_a/n_a + Var_b/n_b) and the per-respondent variances of
-        ``nps_variance_from_counts``. When both variances are 0 (each group all one class) the
-        p-value is 1 if the difference is 0 and 0 otherwise. Both are NaN where a group is empty.
+        (difference, p_value): difference = NPS(a) - NPS(b) from the plain counts; p_value =
+        2·(1 - Φ(|z|)) with z = difference / sqrt(Var_a/(n_a + 3) + Var_b/(n_b + 3)), where each
+        variance is ``nps_variance_from_counts`` of the adjusted-Wald counts (promoters + ¾,
+        detractors + ¾, n + 3; Rocks 2016, the best-covering NPS interval in his comparison).
+        The adjustment matters for small groups: five comments that are all detractors have a
+        plain variance of 0, which would make any difference "certain". Both are NaN where a
+        group is empty.
     """
     p_a, d_a, n_a, p_b, d_b, n_b = (
         np.asarray(v, dtype=float) for v in (p_a, d_a, n_a, p_b, d_b, n_b)
@@ -383,11 +386,10 @@ def nps_difference_test(p_a, d_a, n_a, p_b, d_b, n_b) -> tuple[np.ndarray, np.nd
     diff = np.asarray(nps_from_counts(p_a, d_a, n_a) - nps_from_counts(p_b, d_b, n_b))
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.sqrt(
-            nps_variance_from_counts(p_a, d_a, n_a) / n_a
-            + nps_variance_from_counts(p_b, d_b, n_b) / n_b
+            nps_variance_from_counts(p_a + 0.75, d_a + 0.75, n_a + 3) / (n_a + 3)
+            + nps_variance_from_counts(p_b + 0.75, d_b + 0.75, n_b + 3) / (n_b + 3)
         )
         z = np.abs(diff) / se
     p = erfc(z / np.sqrt(2.0))
-    p = np.where(se == 0, np.where(diff == 0, 1.0, 0.0), p)
     ok = (n_a > 0) & (n_b > 0)
     return np.where(ok, diff, np.nan), np.where(ok, p, np.nan)

@@ -34,8 +34,8 @@ Regression columns (``REGRESSION_COLUMNS``, in this order):
                         other features fixed); NaN for the logistic targets
     ci_low       float  } seeded bootstrap percentile interval of coef, level 1 - alpha
     ci_high      float  } (exp() of them is the odds-ratio interval)
-    p_value      float  bootstrap p-value: 2·min(share of replicates <= 0, share >= 0), floored
-                        at 1/(valid replicates), capped at 1. NaN when n_boot == 0
+    p_value      float  two-sided normal p-value of coef / bootstrap standard error (ddof=1 std
+                        of the valid replicates). NaN when n_boot < 2
     q_value      float  Benjamini-Hochberg adjusted p_value over the features in the model
     significant  bool   q_value < alpha (never for dropped features)
     dropped      bool   left out of the model (see above); coef, intervals, p and q are NaN
@@ -49,9 +49,9 @@ resample has a single class is skipped).
 
 Bootstrap: ``n_boot`` resamples of the comments with replacement (numpy Generator seeded with
 ``seed``), fitted as count weights; each logistic refit starts from the full-data coefficients
-(warm start), so the order of the replicates does not matter. Resolution caveat: with the
-default 200 replicates the smallest p-value is 0.005, so after BH over m features a lone strong
-driver gets q = 0.005·m; with many features, raise ``n_boot`` (p resolution 1/n_boot).
+(warm start), so the order of the replicates does not matter. p-values use the bootstrap
+standard error rather than the share of replicates on either side of 0: the latter cannot go
+below 1/n_boot, so after BH over m features a lone strong driver would get q >= m/n_boot.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+from scipy import sparse, stats
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
@@ -181,15 +181,24 @@ def _boot_counts(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.bincount(rng.integers(0, n, size=n), minlength=n).astype(float)
 
 
-def _bootstrap_p(reps: np.ndarray) -> np.ndarray:
-    """2·min(share <= 0, share >= 0) per row over the non-NaN replicates, floored at 1/count."""
+def _bootstrap_p(coef: np.ndarray, reps: np.ndarray) -> np.ndarray:
+    """Two-sided normal p-value of coef / (bootstrap standard error) per row.
+
+    The standard error is the ddof=1 standard deviation of the non-NaN replicates (NaN with
+    fewer than 2). Unlike counting replicates on either side of 0, this has no 1/n_boot floor,
+    so a lone strong driver among many features can survive the BH correction. A zero standard
+    error gives p = 0 for a non-zero coefficient and 1 for a zero one.
+    """
     valid = ~np.isnan(reps)
     count = valid.sum(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        se = np.nanstd(reps, axis=1, ddof=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        le = np.where(valid, reps <= 0, False).sum(axis=1) / count
-        ge = np.where(valid, reps >= 0, False).sum(axis=1) / count
-        p = np.minimum(1.0, np.maximum(2 * np.minimum(le, ge), 1.0 / count))
-    return np.where(count > 0, p, np.nan)
+        z = np.abs(coef) / se
+    z = np.where(se == 0, np.where(coef == 0, 0.0, np.inf), z)
+    p = 2 * stats.norm.sf(z)
+    return np.where(count >= 2, p, np.nan)
 
 
 def theme_regression(
@@ -281,7 +290,7 @@ def theme_regression(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             low, high = np.nanpercentile(reps, [100 * alpha / 2, 100 * (1 - alpha / 2)], axis=1)
-        p_val = _bootstrap_p(reps)
+        p_val = _bootstrap_p(coef, reps)
     else:
         low = high = p_val = np.full(k, np.nan)
     q_val = benjamini_hochberg(p_val)

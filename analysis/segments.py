@@ -23,11 +23,10 @@ segments.csv columns (``SEGMENT_COLUMNS``, in this order):
     ci_high       float  min(100, nps + 1.96·se)
     small_n       bool   n < min_n (the normal approximation is poor; read with care)
     nps_vs_rest   float  nps - NPS of every other respondent (NaN when nobody else is left)
-    p_value       float  two-sided normal-approximation p-value of nps_vs_rest != 0:
-                         z = nps_vs_rest / sqrt(Var_g/n_g + Var_r/n_r), p = 2·(1 - Φ(|z|));
-                         1 or 0 when both variances are 0 (equal / different NPS); NaN when
-                         the rest is empty, and NaN for small_n rows (as in drivers.csv: with
-                         a handful of answers the group variance, often 0, makes z meaningless)
+    p_value       float  two-sided adjusted-Wald p-value of nps_vs_rest != 0
+                         (``analysis.nps.nps_difference_test``: variances from counts with
+                         ¾ promoter, ¾ detractor, 3 respondents added); NaN when the rest is
+                         empty, and NaN for small_n rows (as in drivers.csv)
     q_value       float  Benjamini-Hochberg adjusted p_value; one family per table (every row
                          with a p-value, all segments and combos together)
 
@@ -40,8 +39,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.drivers import benjamini_hochberg
-from analysis.nps import SUMMARY_COLUMNS, nps_by, nps_difference_test
+from analysis.drivers import DRIVER_COLUMNS, benjamini_hochberg, compute_drivers
+from analysis.nps import SUMMARY_COLUMNS, nps_by, nps_by_period, nps_difference_test
 
 SEGMENT_COLUMNS = ("segment", "value", *SUMMARY_COLUMNS, "nps_vs_rest", "p_value", "q_value")
 COMBO_SEPARATOR = "×"
@@ -155,3 +154,94 @@ def segment_table(
     for c in ("nps_vs_rest", "p_value", "q_value"):
         out[c] = out[c].astype("float64")
     return out[list(SEGMENT_COLUMNS)].reset_index(drop=True)
+
+
+NPS_TREND_COLUMNS = ("period_type", "segment", "value", "period", *SUMMARY_COLUMNS)
+ALL = "(all)"
+
+
+def nps_trend(
+    comments: pd.DataFrame,
+    segments: list[str],
+    *,
+    periods: tuple[str, ...] = ("W", "M"),
+    min_n: int = 30,
+    date_col: str = "date",
+    score_col: str = "score",
+) -> pd.DataFrame:
+    """NPS per period, overall and per value of each segment column (nps_trend.csv).
+
+    Columns (``NPS_TREND_COLUMNS``): period_type ("W" weeks from Monday, "M" months, ...),
+    segment (``ALL`` for every respondent, else the column name), value (``ALL``, or the value
+    as text; missing values as ``MISSING_VALUE``), period (first day of the period), then the
+    ``analysis.nps.SUMMARY_COLUMNS`` (n, promoters, passives, detractors, nps, se, ci_low,
+    ci_high, small_n). Periods between the first and last dated comment without any comment have
+    n == 0 and NaN statistics. Rows: period_type in the given order, overall first, then segments
+    in the given order, values as in ``segment_table``, period ascending. Comments without a
+    date are left out (``nps_by_period`` reports them in its attrs).
+    """
+    parts = []
+    for period in periods:
+        overall = nps_by_period(
+            comments, period=period, date_col=date_col, min_n=min_n, score_col=score_col
+        )
+        parts.append(overall.assign(period_type=period, segment=ALL, value=ALL))
+        for column in segments:
+            by = nps_by_period(
+                comments.assign(_seg=[_value_text(v) for v in comments[column]]),
+                period=period, by="_seg", date_col=date_col, min_n=min_n, score_col=score_col,
+            )  # fmt: skip
+            parts.append(
+                by.rename(columns={"_seg": "value"}).assign(period_type=period, segment=column)
+            )
+    if not parts:
+        return pd.DataFrame(columns=list(NPS_TREND_COLUMNS))
+    out = pd.concat(parts, ignore_index=True)[list(NPS_TREND_COLUMNS)]
+    for c in ("period_type", "segment", "value"):
+        out[c] = out[c].astype("str")
+    return out.reset_index(drop=True)
+
+
+SEGMENT_DRIVER_COLUMNS = ("segment", "value", "segment_n", *DRIVER_COLUMNS)
+
+
+def segment_drivers(
+    comments: pd.DataFrame,
+    tags: pd.DataFrame,
+    segments: list[str],
+    *,
+    min_n: int = 30,
+    n_boot: int = 200,
+    seed: int = 0,
+    min_mentions: int = 5,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """The driver table within each value of each segment column (segment_drivers.csv).
+
+    Every figure of a row is computed among the segment's respondents only: ``impact`` is the
+    theme's leave-one-out impact on the segment's NPS, ``share`` its share of the segment's
+    comments, and BH runs within each (segment, value) table. Columns
+    (``SEGMENT_DRIVER_COLUMNS``): segment, value (text, as in segments.csv), segment_n (scored
+    respondents in the value), then ``DRIVER_COLUMNS``. Values with fewer than ``min_n`` scored
+    respondents are left out (their drivers would be noise). Rows: segments in the given order,
+    values sorted as text, then the driver order of ``compute_drivers``.
+    """
+    scored = comments[pd.to_numeric(comments["score"], errors="coerce").notna()]
+    parts = []
+    for column in segments:
+        values = pd.Series([_value_text(v) for v in scored[column]], index=scored.index)
+        for value in sorted(values.unique()):
+            members = scored[values == value]
+            if len(members) < min_n:
+                continue
+            table = compute_drivers(
+                members, tags[tags["id"].isin(set(members["id"]))], n_boot=n_boot,
+                seed=seed, min_mentions=min_mentions, alpha=alpha,
+            )  # fmt: skip
+            table.insert(0, "segment_n", len(members))
+            table.insert(0, "value", value)
+            table.insert(0, "segment", column)
+            parts.append(table)
+    if not parts:
+        return pd.DataFrame(columns=list(SEGMENT_DRIVER_COLUMNS))
+    return pd.concat(parts, ignore_index=True)[list(SEGMENT_DRIVER_COLUMNS)]

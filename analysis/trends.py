@@ -36,11 +36,15 @@ trends.csv columns (``TREND_COLUMNS``, in this order):
                                   (periods without any comment are skipped, so a pause in the
                                   survey does not look like a quiet history); NaN until that
                                   many such periods exist, and for periods without comments
-    z_score          float      (mentions - trailing_mean) / max(trailing_std, 1); the floor
-                                keeps a flat history (std 0) from blowing z up
+    z_score          float      (mentions - trailing_mean) / max(trailing_std, sqrt(trailing_mean),
+                                1): counts are Poisson-like, so their standard deviation is at
+                                least about sqrt(mean); the floor keeps a short, by chance quiet
+                                history (a noisy std estimate of a few periods) from raising
+                                false alarms, and a flat history (std 0) from blowing z up
     warning          bool       z_score > z and mentions >= min_count (never while z_score is
                                 NaN, i.e. before ``trailing`` periods of history); equivalently
-                                mentions > trailing_mean + z·max(trailing_std, 1)
+                                mentions > trailing_mean + z·max(trailing_std,
+                                sqrt(trailing_mean), 1)
 
 Row order: theme id, polarity (positive, negative, neutral, any), period. ``attrs`` holds
 period, trailing, z and min_count.
@@ -156,7 +160,7 @@ def theme_trends(
         tags: TagFrame; needs id, theme, polarity.
         period: "W" (weeks starting Monday), "M", "Q" or "D".
         trailing: number of earlier periods (with comments) the spike is measured against.
-        z: a warning needs mentions > trailing_mean + z·max(trailing_std, 1).
+        z: a warning needs mentions > trailing_mean + z·max(trailing_std, sqrt(trailing_mean), 1).
         min_count: a warning also needs at least this many mentions.
         date_col: name of the date column.
         include_any: also add polarity "any" rows (every mention of the theme).
@@ -244,7 +248,8 @@ def theme_trends(
     mean, std = _trailing(out.loc[active, "mentions"].astype("float64"), key[active], trailing)
     out["trailing_mean"] = mean.reindex(out.index)
     out["trailing_std"] = std.reindex(out.index)
-    out["z_score"] = (out["mentions"] - out["trailing_mean"]) / np.maximum(out["trailing_std"], 1.0)
+    spread = np.maximum(np.maximum(out["trailing_std"], np.sqrt(out["trailing_mean"])), 1.0)
+    out["z_score"] = (out["mentions"] - out["trailing_mean"]) / spread
     out["warning"] = (
         out["z_score"].notna().to_numpy()
         & (out["z_score"].fillna(-np.inf).to_numpy() > z)

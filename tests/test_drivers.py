@@ -72,8 +72,14 @@ def row(drivers: pd.DataFrame, theme: str, polarity: str) -> pd.Series:
     return hit.iloc[0]
 
 
-def wald_p(diff: float, var_m: float, n_m: int, var_o: float, n_o: int) -> float:
-    z = abs(diff) / math.sqrt(var_m / n_m + var_o / n_o)
+def wald_p(diff: float, p_a: int, d_a: int, n_a: int, p_b: int, d_b: int, n_b: int) -> float:
+    """Adjusted-Wald p-value: each group's variance from counts P + 3/4, D + 3/4, n + 3."""
+
+    def var(p: int, d: int, n: int) -> float:
+        pp, dd = (p + 0.75) / (n + 3), (d + 0.75) / (n + 3)
+        return 10_000 * (pp + dd - (pp - dd) ** 2) / (n + 3)
+
+    z = abs(diff) / math.sqrt(var(p_a, d_a, n_a) + var(p_b, d_b, n_b))
     return math.erfc(z / math.sqrt(2))
 
 
@@ -120,10 +126,11 @@ def test_price_negative_by_hand(hand_drivers):
     assert r["nps_difference"] == pytest.approx(-125.0)
     # impact = NPS(all) - NPS(not mentioning) = 0 - 50 = -50 (= share · difference = 0.4 · -125)
     assert r["impact"] == pytest.approx(-50.0)
-    # Wald test: Var_m = 100²(0 + .75 - .75²) = 1875; Var_o = 100²(5/6 - (1/2)²) = 5833.33
-    #   se = sqrt(1875/4 + 5833.33/6) = 37.96; z = 125 / 37.96 = 3.293; p = 0.00099
-    p = wald_p(-125.0, 1875.0, 4, 10_000 * (5 / 6 - 0.25), 6)
-    assert p == pytest.approx(0.000991, abs=1e-6)
+    # adjusted Wald: mentioning P .75, D 3.75, n 7 -> Var_m = 100²(4.5/7 - (3/7)²) = 4591.8;
+    #   others P 4.75, D 1.75, n 9 -> Var_o = 100²(6.5/9 - (3/9)²) = 6111.1
+    #   se = sqrt(4591.8/7 + 6111.1/9) = 36.54; z = 125 / 36.54 = 3.421; p = 0.00062
+    p = wald_p(-125.0, 0, 3, 4, 4, 1, 6)
+    assert p == pytest.approx(0.000624, abs=1e-6)
     assert r["p_value"] == pytest.approx(p)
     assert not r["small_n"]
     # "any" is the same comments (every price tag is negative)
@@ -143,8 +150,8 @@ def test_support_by_hand(hand_drivers):
     # impact = 0 - (-28.57) = +28.57: support pulls the NPS up
     assert pos["impact"] == pytest.approx(200 / 7)
     assert pos["share_among_promoters"] == pytest.approx(0.5)
-    # Var_m = 100²(2/3 - 4/9) = 2222.2; Var_o = 100²(6/7 - 4/49) = 7755.1
-    p = wald_p(200 / 3 + 200 / 7, 10_000 * (2 / 3 - 4 / 9), 3, 10_000 * (6 / 7 - 4 / 49), 7)
+    # adjusted Wald on (P 2, D 0, n 3) vs (P 2, D 4, n 7)
+    p = wald_p(200 / 3 + 200 / 7, 2, 0, 3, 2, 4, 7)
     assert pos["p_value"] == pytest.approx(p)
 
     anyp = row(hand_drivers, "support", "any")

@@ -13,6 +13,7 @@ from analysis.nps import (
     nps,
     nps_by,
     nps_by_period,
+    nps_difference_test,
     nps_from_counts,
     nps_standard_error,
     nps_summary,
@@ -233,3 +234,17 @@ def test_nps_by_period_all_undated_and_bad_period(comments):
     assert out.attrs["unknown_date"]["n"] == 6
     with pytest.raises(ValueError, match="period"):
         nps_by_period(comments, "fortnight")
+
+
+def test_difference_test_small_pure_group_is_not_certain():
+    # 5 comments, all detractors (plain variance 0), vs 100 with P 30, D 30: difference -100.
+    #   A plain Wald test would give z = 100 / sqrt(0 + 6000/100) = 12.9, p ~ 1e-38.
+    #   Adjusted Wald: (P .75, D 5.75, n 8): p .09375, d .71875, Var = 100²(.8125 - .390625)
+    #   = 4218.75 -> /8 = 527.34; (P 30.75, D 30.75, n 103): Var = 100²·61.5/103 = 5970.9 ->
+    #   /103 = 57.97; z = 100 / sqrt(585.31) = 4.1334; p = 3.575e-5
+    diff, p = nps_difference_test(0, 5, 5, 30, 30, 100)
+    assert diff == pytest.approx(-100.0)
+    assert p == pytest.approx(3.575e-5, rel=1e-3)
+    # an empty group: NaN
+    diff, p = nps_difference_test(0, 0, 0, 30, 30, 100)
+    assert np.isnan(diff) and np.isnan(p)

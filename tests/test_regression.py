@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -112,8 +111,8 @@ def test_theme_that_determines_detractors_has_a_strong_positive_coefficient():
     # perfect separation: the unpenalized MLE is infinite; l2 = 1 keeps it finite but large
     assert a["coef"] > 3 and a["odds_ratio"] > 20
     assert a["ci_low"] > 1 and a["significant"]
-    # every bootstrap replicate is positive -> p floored at 1/200
-    assert a["p_value"] == pytest.approx(1 / 200)
+    # every bootstrap replicate is positive: far from 0 in bootstrap standard errors
+    assert a["p_value"] < 1e-4
     assert r["feature"].iloc[0] == "A:negative"  # largest |coef| first
     for name in ("B:positive", "C:neutral"):
         row = feature(r, name)
@@ -184,14 +183,29 @@ def test_dropped_features_are_listed():
 
 
 def test_bootstrap_p_value_formula():
-    # replicates -1, 1, 2, 3: share <= 0 = 1/4, share >= 0 = 3/4 -> p = 2 · 1/4 = 0.5
-    # all 200 replicates > 0: share <= 0 = 0 -> p = 0, floored at 1/200
-    # replicates 0, 0: both shares 1 -> p = 2, capped at 1; NaN replicates are left out
+    # row 1: coef 1, replicates -1, 1, 2, 3: mean 1.25, squared deviations 5.0625 + 0.0625
+    #   + 0.5625 + 3.0625 = 8.75, se = sqrt(8.75 / 3) = 1.70783; z = 0.58554 -> p = 0.55820
+    # row 2: coef 0.5, replicates 1, 2 (NaN left out): se = sqrt(0.5) = 0.70711; z = 0.70711
+    #   -> p = 0.47950
+    # row 3: one valid replicate: no standard error -> NaN
+    # row 4: zero spread, non-zero coef -> 0; row 5: zero spread, zero coef -> 1
     reps = np.array(
-        [[-1.0, 1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0], [0.0, 0.0, np.nan, np.nan]],
+        [
+            [-1.0, 1.0, 2.0, 3.0],
+            [1.0, 2.0, np.nan, np.nan],
+            [0.0, np.nan, np.nan, np.nan],
+            [2.0, 2.0, 2.0, 2.0],
+            [0.0, 0.0, 0.0, 0.0],
+        ],
     )
-    np.testing.assert_allclose(_bootstrap_p(reps), [0.5, 0.25, 1.0])
-    assert _bootstrap_p(np.ones((1, 200)))[0] == pytest.approx(0.005)
+    coef = np.array([1.0, 0.5, 0.0, 2.0, 0.0])
+    np.testing.assert_allclose(
+        _bootstrap_p(coef, reps), [0.55820, 0.47950, np.nan, 0.0, 1.0], atol=5e-5
+    )
+    # no 1/n_boot floor: a coefficient 10 standard errors from 0 gets p ~ 1.5e-23
+    spread = np.linspace(-1, 1, 200)
+    p = _bootstrap_p(np.array([10.0 * spread.std(ddof=1)]), (spread + 5)[None, :])[0]
+    assert p == pytest.approx(1.5239e-23, rel=1e-3)
 
 
 def test_seeded_repeat_identical_and_q_values_bh():
@@ -227,7 +241,9 @@ def test_empty_single_class_and_errors():
         theme_regression(comments, tags.drop(columns="polarity"))
 
 
-def test_speed_5000_comments_100_features_200_boots():
+def test_5000_comments_100_null_features_none_significant():
+    # scores independent of 102 random theme features: BH keeps the family-wise error low, so
+    # this seeded table flags none (timing lives in bench/driver_simulation.py, not here)
     rng = np.random.default_rng(1)
     n, m = 5000, 15000
     themes = np.array([f"t{j:02d}" for j in range(34)])
@@ -240,11 +256,10 @@ def test_speed_5000_comments_100_features_200_boots():
     )
     comments = comments_of(rng.integers(0, 11, n).tolist())
     for target in ("detractor", "score"):
-        start = time.perf_counter()
-        r = theme_regression(comments, tags, target=target, n_boot=200)
-        elapsed = time.perf_counter() - start
+        r = theme_regression(comments, tags, target=target, n_boot=50)
         assert (~r["dropped"]).sum() == 102  # 34 themes x 3 polarities
-        assert elapsed < 20.0, (target, elapsed)
+        assert not r["significant"].any()
+        assert r["p_value"].min() > 0.001
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,8 +9,18 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from analysis.drivers import DRIVER_COLUMNS
 from analysis.nps import nps_summary
-from analysis.segments import MISSING_VALUE, SEGMENT_COLUMNS, segment_table
+from analysis.segments import (
+    ALL,
+    MISSING_VALUE,
+    NPS_TREND_COLUMNS,
+    SEGMENT_COLUMNS,
+    SEGMENT_DRIVER_COLUMNS,
+    nps_trend,
+    segment_drivers,
+    segment_table,
+)
 
 # ---------------------------------------------------------------------------------------------
 # The hand table (c11 has no score and is dropped everywhere):
@@ -42,8 +52,14 @@ def hand_comments() -> pd.DataFrame:
     )
 
 
-def wald_p(diff: float, var_a: float, n_a: int, var_b: float, n_b: int) -> float:
-    z = abs(diff) / math.sqrt(var_a / n_a + var_b / n_b)
+def wald_p(diff: float, p_a: int, d_a: int, n_a: int, p_b: int, d_b: int, n_b: int) -> float:
+    """Adjusted-Wald p-value: each group's variance from counts P + 3/4, D + 3/4, n + 3."""
+
+    def var(p: int, d: int, n: int) -> float:
+        pp, dd = (p + 0.75) / (n + 3), (d + 0.75) / (n + 3)
+        return 10_000 * (pp + dd - (pp - dd) ** 2) / (n + 3)
+
+    z = abs(diff) / math.sqrt(var(p_a, d_a, n_a) + var(p_b, d_b, n_b))
     return math.erfc(z / math.sqrt(2))
 
 
@@ -89,10 +105,11 @@ def test_plan_pro_by_hand(table):
     # rest: c05 6, c06 3, c07 7, c08 9, c09 0, c10 10 -> P 2, Pa 1, D 3, n 6: NPS -16.67
     #   nps_vs_rest = 75 - (-16.67) = 91.67
     assert r["nps_vs_rest"] == pytest.approx(75 + 100 / 6)
-    # Var_rest = 100²·(2/6 + 3/6 - (-1/6)²) = 8055.6; z = 91.67 / sqrt(1875/4 + 8055.6/6)
-    #   = 91.67 / 42.56 = 2.154; p = 0.0313
-    p = wald_p(75 + 100 / 6, 1875, 4, 10_000 * (5 / 6 - 1 / 36), 6)
-    assert p == pytest.approx(0.0313, abs=1e-4)
+    # adjusted Wald: group P 3.75, D .75, n 7 -> Var = 100²·(4.5/7 - (3/7)²) = 4591.8;
+    #   rest P 2.75, D 3.75, n 9 -> Var = 100²·(6.5/9 - (1/9)²) = 7098.8
+    #   z = 91.67 / sqrt(4591.8/7 + 7098.8/9) = 91.67 / 38.01 = 2.412; p = 0.0159
+    p = wald_p(75 + 100 / 6, 3, 0, 4, 2, 3, 6)
+    assert p == pytest.approx(0.0159, abs=1e-4)
     assert r["p_value"] == pytest.approx(p)
     assert not r["small_n"]
 
@@ -104,8 +121,8 @@ def test_plan_free_and_missing_by_hand(table):
     assert free["nps"] == pytest.approx(-40.0)
     # rest: c01-c04, c10 -> P 4, Pa 1, D 0: NPS 80; difference -120
     assert free["nps_vs_rest"] == pytest.approx(-120.0)
-    # Var_free = 100²·(.2 + .6 - .4²) = 6400; Var_rest = 100²·(.8 - .64) = 1600
-    assert free["p_value"] == pytest.approx(wald_p(-120, 6400, 5, 1600, 5))
+    # adjusted Wald on (P 1, D 3, n 5) vs (P 4, D 0, n 5)
+    assert free["p_value"] == pytest.approx(wald_p(-120, 1, 3, 5, 4, 0, 5))
 
     missing = row(table, "plan", MISSING_VALUE)
     # c10 alone: n 1 < min_n 3 -> small_n; statistics still shown, no p-value
@@ -123,9 +140,7 @@ def test_combo_rows_by_hand(table):
     assert yy["nps"] == pytest.approx(-100 / 3)
     # rest: P 4 (c02 c03 c08 c10), Pa 2, D 1 (c09), n 7 -> 42.86; difference -76.19
     assert yy["nps_vs_rest"] == pytest.approx(-100 / 3 - 300 / 7)
-    var_g = 10_000 * (1 / 3 + 2 / 3 - (1 / 3) ** 2)
-    var_r = 10_000 * (4 / 7 + 1 / 7 - (3 / 7) ** 2)
-    assert yy["p_value"] == pytest.approx(wald_p(-100 / 3 - 300 / 7, var_g, 3, var_r, 7))
+    assert yy["p_value"] == pytest.approx(wald_p(-100 / 3 - 300 / 7, 1, 2, 3, 4, 1, 7))
 
     nn = row(table, "trouble×asked", "no×no")
     # c02 9, c03 10, c07 7, c08 9, c10 10 -> P 4, Pa 1: NPS 80
@@ -210,3 +225,64 @@ def test_input_untouched_and_default_min_n():
     pd.testing.assert_frame_equal(comments, before)
     # default min_n = 30: every group of this table is small, so no p-values
     assert t["small_n"].all() and t["p_value"].isna().all()
+
+
+def dated_comments() -> pd.DataFrame:
+    # c01-c05 in the week of Mon 2026-10-05, c06-c10 in the week of 10-12 (c11 unscored)
+    days = ["2026-10-05", "2026-10-06", "2026-10-07", "2026-10-08", "2026-10-11"]
+    days += ["2026-10-12", "2026-10-13", "2026-10-14", "2026-10-15", "2026-10-18", "2026-10-18"]
+    return hand_comments().assign(date=pd.to_datetime(days))
+
+
+def test_nps_trend_overall_and_per_segment_by_hand():
+    t = nps_trend(dated_comments(), ["plan"], periods=("W", "M"), min_n=3)
+    assert tuple(t.columns) == NPS_TREND_COLUMNS
+    weeks = t[(t["period_type"] == "W") & (t["segment"] == ALL)]
+    # week 1: c01 10, c02 9, c03 10, c04 8, c05 6 -> P 3, D 1, n 5: NPS 40
+    # week 2: c06 3, c07 7, c08 9, c09 0, c10 10 -> P 2, D 2, n 5: NPS 0
+    assert weeks["period"].tolist() == [pd.Timestamp("2026-10-05"), pd.Timestamp("2026-10-12")]
+    assert weeks["nps"].tolist() == pytest.approx([40.0, 0.0])
+    assert weeks["value"].tolist() == [ALL, ALL]
+    # plan pro in week 1: c01 c02 c03 c04 -> NPS 75; not in week 2 (c11 unscored): n 0, NaN
+    pro = t[(t["period_type"] == "W") & (t["segment"] == "plan") & (t["value"] == "pro")]
+    assert pro["n"].tolist() == [4, 0]
+    assert pro["nps"].iloc[0] == pytest.approx(75.0) and math.isnan(pro["nps"].iloc[1])
+    # plan free: week 1 c05 6 -> -100 (n 1, small_n); week 2 c06 c07 c08 c09 -> (1 - 2)/4 = -25
+    free = t[(t["period_type"] == "W") & (t["segment"] == "plan") & (t["value"] == "free")]
+    assert free["nps"].tolist() == pytest.approx([-100.0, -25.0])
+    assert free["small_n"].tolist() == [True, False]
+    assert set(t.loc[t["segment"] == "plan", "value"]) == {"pro", "free", MISSING_VALUE}
+    # month: one October row overall, NPS 20 as in the whole table
+    month = t[(t["period_type"] == "M") & (t["segment"] == ALL)]
+    assert month["nps"].tolist() == pytest.approx([20.0]) and month["n"].tolist() == [10]
+
+
+def test_segment_drivers_are_computed_within_each_value():
+    comments = hand_comments()
+    # "slow" is mentioned by c04 (8), c05 (6) and c06 (3)
+    tags = pd.DataFrame(
+        {
+            "id": ["c04", "c05", "c06"],
+            "sentence_idx": 0,
+            "theme": "slow",
+            "theme_name": "遅い",
+            "department": "support",
+            "polarity": "negative",
+            "source": "lookup",
+        }
+    )
+    d = segment_drivers(comments, tags, ["plan"], min_n=4, n_boot=50, min_mentions=1)
+    assert tuple(d.columns) == SEGMENT_DRIVER_COLUMNS
+    assert tuple(d.columns[3:]) == DRIVER_COLUMNS
+    # the missing-plan group (c10 alone) is below min_n 4 and left out
+    assert sorted(set(d["value"])) == ["free", "pro"]
+    neg = d[d["polarity"] == "negative"].set_index("value")
+    # pro: NPS 75; without c04 (8): c01 c02 c03 all promoters -> 100; impact 75 - 100 = -25
+    assert neg.loc["pro", "segment_n"] == 4 and neg.loc["pro", "mentions"] == 1
+    assert neg.loc["pro", "impact"] == pytest.approx(-25.0)
+    # free: c05 6, c06 3, c07 7, c08 9, c09 0 -> NPS -40; without c05 c06: c07 c08 c09 -> 0
+    #   impact -40 - 0 = -40; share 2/5
+    assert neg.loc["free", "impact"] == pytest.approx(-40.0)
+    assert neg.loc["free", "share"] == pytest.approx(0.4)
+    empty = segment_drivers(comments, tags, ["plan"], min_n=100)
+    assert empty.empty and tuple(empty.columns) == SEGMENT_DRIVER_COLUMNS

@@ -85,7 +85,7 @@ def test_spike_week_by_hand(trends):
     # change = 4 - 1 = 3
     assert r["change"] == 3.0
     # history (trailing 2): weeks 10-05 and 10-12, mentions 1 and 1 -> mean 1, std 0
-    #   z = (4 - 1) / max(0, 1) = 3 > 2 and 4 >= min_count 3 -> warning
+    #   z = (4 - 1) / max(0, sqrt(1), 1) = 3 > 2 and 4 >= min_count 3 -> warning
     assert (r["trailing_mean"], r["trailing_std"], r["z_score"]) == (1.0, 0.0, 3.0)
     assert r["warning"]
 
@@ -102,9 +102,9 @@ def test_other_weeks_by_hand(trends):
     #   impact = 25 - 66.67 = -41.67
     assert first["impact"] == pytest.approx(25 - 200 / 3)
     # last week: history 10-12 (1) and 10-19 (4): mean 2.5, std (ddof 0) 1.5
-    #   z = (1 - 2.5) / 1.5 = -1; change 1 - 4 = -3
+    #   z = (1 - 2.5) / max(1.5, sqrt(2.5) = 1.5811, 1) = -0.94868; change 1 - 4 = -3
     assert (last["trailing_mean"], last["trailing_std"]) == (2.5, 1.5)
-    assert last["z_score"] == pytest.approx(-1.0)
+    assert last["z_score"] == pytest.approx(-1.5 / math.sqrt(2.5))
     assert last["change"] == -3.0 and not last["warning"]
 
 
@@ -197,6 +197,17 @@ def test_std_floor_and_noisy_history():
     assert t["z_score"].iloc[4] == pytest.approx(2.5)
 
 
+def test_poisson_floor_on_a_flat_history():
+    # history [9, 9, 9, 9]: std 0, but counts this size vary by about sqrt(9) = 3 by chance:
+    #   threshold 9 + 2·3 = 15; 15 does not fire (z = 2.0), 16 does (z = 7/3)
+    comments, tags = weekly_survey([9, 9, 9, 9, 15])
+    t = theme_trends(comments, tags)
+    assert t["z_score"].iloc[4] == pytest.approx(2.0) and not t["warning"].any()
+    comments, tags = weekly_survey([9, 9, 9, 9, 16])
+    t = theme_trends(comments, tags)
+    assert t["z_score"].iloc[4] == pytest.approx(7 / 3) and t["warning"].iloc[4]
+
+
 def test_weeks_without_comments_are_skipped_in_history():
     # weeks 0-3 with 1 mention, weeks 4-5 have no comments at all, week 6 spikes
     comments, tags = weekly_survey([1, 1, 1, 1, 0, 0, 9])
@@ -223,8 +234,8 @@ def test_month_period_include_any_and_text_dates():
     assert reports["mentions"].tolist() == [7, 0]
     planted = t.assign(warning=True)
     msgs = early_warnings(planted)["message"]
-    # latest period first
-    assert msgs.iloc[0].endswith("in month of 2026-11, trailing mean 3.0 (z = -3.0)")
+    # latest period first; z = (0 - 3) / max(0, sqrt(3), 1) = -1.7
+    assert msgs.iloc[0].endswith("in month of 2026-11, trailing mean 3.0 (z = -1.7)")
     assert msgs.str.contains("in month of 2026-10").sum() == len(msgs) // 2
 
 
