@@ -9,7 +9,7 @@ in order within ``window`` tokens.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +17,13 @@ import pandas as pd
 
 from koe.frames import TAG_COLUMNS, TAGS_CSV_COLUMNS
 from taggers.lookup_lists import POLARITY_FILE, LookupLists, Theme, load_lookup_lists
-from taggers.polarity import PolarityLexicon, mention_polarity, pattern_of, sentence_polarity
+from taggers.polarity import (
+    PolarityLexicon,
+    mention_polarity,
+    pattern_of,
+    request_span,
+    sentence_polarity,
+)
 from taggers.sentences import split_text
 from taggers.tokenize import Token, detect_language, tokenize, tokenize_modes
 
@@ -91,6 +97,12 @@ def _leftmost_longest(m: Mention) -> tuple[int, int]:
     return (m.char_start, m.char_start - m.char_end)
 
 
+def _text_of(sentence: str, tokens: list[Token], span: tuple[int, int]) -> str:
+    """The sentence text covered by the token range ``span`` (the sentence if empty)."""
+    lo, hi = span
+    return sentence[tokens[lo].start : tokens[hi - 1].end] if hi > lo else sentence
+
+
 def _span_in(tokens: list[Token], mention: Mention) -> tuple[int, int]:
     """Token index range of ``tokens`` covering the mention's characters."""
     inside = [
@@ -106,12 +118,22 @@ class LookupTagger:
         lists: loaded lookup lists.
         lexicon: the polarity lexicon.
         window: max tokens between the parts of a spaced keyword.
+        polarity_fallback: classifies sentences (a list of texts) as positive / negative /
+            neutral, or None for "no opinion"; used for mentions where no sentiment word of
+            the lexicon is in reach (see ``models.polarity_model``). None: lexicon only.
     """
 
-    def __init__(self, lists: LookupLists, lexicon: PolarityLexicon, window: int = 4) -> None:
+    def __init__(
+        self,
+        lists: LookupLists,
+        lexicon: PolarityLexicon,
+        window: int = 4,
+        polarity_fallback: Callable[[list[str]], list[str | None]] | None = None,
+    ) -> None:
         self.lists = lists
         self.lexicon = lexicon
         self.window = window
+        self.polarity_fallback = polarity_fallback
         keywords_c, keywords_a, excl_c, excl_a = [], [], [], []
         for theme in lists.themes.values():
             for kw in theme.keywords:
@@ -130,10 +152,18 @@ class LookupTagger:
         )
 
     @classmethod
-    def from_folder(cls, folder: str | Path) -> LookupTagger:
+    def from_folder(
+        cls,
+        folder: str | Path,
+        polarity_fallback: Callable[[list[str]], list[str | None]] | None = None,
+    ) -> LookupTagger:
         """Load the theme lists and polarity.yaml of a lookup-list folder."""
         folder = Path(folder)
-        return cls(load_lookup_lists(folder), PolarityLexicon.from_yaml(folder / POLARITY_FILE))
+        return cls(
+            load_lookup_lists(folder),
+            PolarityLexicon.from_yaml(folder / POLARITY_FILE),
+            polarity_fallback=polarity_fallback,
+        )
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -173,6 +203,12 @@ class LookupTagger:
                     tok = next((i for i, t in enumerate(tokens_c) if t.end > found.start()), 0)
                     best[theme.id] = Mention(theme.id, tok, tok + 1, found.start(), found.end())
                     break
+        themes = self.lists.themes
+        specific_parents = {themes[t].parent for t in best if not themes[t].fallback}
+        for theme_id in [t for t in best if themes[t].fallback]:
+            if themes[theme_id].parent and themes[theme_id].parent in specific_parents:
+                del best[theme_id]  # a catch-all yields to a more specific sibling
+        self._catch_requests(tokens_c, best)
         out = []
         for theme_id in sorted(best, key=lambda t: (best[t].char_start, t)):
             mention = best[theme_id]
@@ -193,9 +229,27 @@ class LookupTagger:
                     "start": mention.char_start,
                     "end": mention.char_end,
                     "_found": pol.found,
+                    "_scope": _text_of(sentence, tokens_c, (pol.scope[0], len(tokens_c))),
                 }
             )
         return out
+
+    def _catch_requests(self, tokens: list[Token], best: dict[str, Mention]) -> None:
+        """Add ``catch_requests`` themes to a request sentence (〜してほしい, wish) that mentions a
+        theme under the same parent: 「Slackに通知を飛ばせるようにしてほしい」 is a feature
+        request about integrations. The evidence is the request marker. (A request without any
+        theme — 「これからも頑張ってください」「また利用したい」 — is left alone.)"""
+        catchers = [t for t in self.lists.themes.values() if t.catch_requests and t.id not in best]
+        if not catchers:
+            return
+        span = request_span(tokens, self.lexicon)
+        if span is None:
+            return
+        parents = {self.lists.themes[t].parent for t in best}
+        for theme in catchers:
+            if theme.parent and theme.parent in parents:
+                char_start, char_end = tokens[span[0]].start, tokens[span[1] - 1].end
+                best[theme.id] = Mention(theme.id, span[0], span[1], char_start, char_end)
 
     def tag(self, sentences: pd.DataFrame) -> pd.DataFrame:
         """Tag a SentenceFrame.
@@ -231,8 +285,11 @@ class LookupTagger:
                 )
                 rows.append(hit)
         self._inherit_next_sentence(records, hits_of)
+        self._apply_fallback(records, hits_of)
         for row in rows:
-            del row["_found"]
+            row.pop("_found")
+            row.pop("_open", None)
+            row.pop("_scope")
         return tags_frame(rows)
 
     def _inherit_next_sentence(self, records: list[tuple], hits_of: list[list[dict]]) -> None:
@@ -251,6 +308,27 @@ class LookupTagger:
             if pol.found and not pol.is_request:
                 for hit in pending:
                     hit["polarity"] = pol.polarity
+                    hit["_found"] = True
+
+    def _apply_fallback(self, records: list[tuple], hits_of: list[list[dict]]) -> None:
+        """Mentions still without a sentiment word take the fallback classifier's reading of
+        their sentence. Requests stay as the lexicon left them (a wish is not a complaint), and
+        so do themes whose list sets a default polarity (the analyst's rule wins)."""
+        if self.polarity_fallback is None:
+            return
+        for hits in hits_of:
+            for hit in hits:
+                open_ = not hit["_found"] and not hit["is_request"]
+                theme = self.lists.themes[hit["theme"]]
+                hit["_open"] = open_ and theme.default_polarity == "neutral"
+        texts = list(dict.fromkeys(h["_scope"] for hits in hits_of for h in hits if h["_open"]))
+        if not texts:
+            return
+        verdicts = dict(zip(texts, self.polarity_fallback(texts), strict=True))
+        for hits in hits_of:
+            for hit in hits:
+                if hit["_open"] and verdicts[hit["_scope"]] is not None:
+                    hit["polarity"] = verdicts[hit["_scope"]]
 
     def normalized_keywords(self, theme_id: str) -> list[tuple[str, str]]:
         """(keyword, normalized token pattern) pairs of a theme, for `koe lists show`."""

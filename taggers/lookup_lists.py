@@ -27,6 +27,8 @@ THEME_FIELDS = frozenset(
         "exclusions",
         "regex",
         "default_polarity",
+        "fallback",
+        "catch_requests",
         "examples",
         "description",
     }
@@ -58,6 +60,8 @@ class Theme:
     exclusions: tuple[str, ...] = ()
     regex: tuple[re.Pattern[str], ...] = ()
     default_polarity: str = "neutral"
+    fallback: bool = False  # only when no sibling theme (same parent) matches the sentence
+    catch_requests: bool = False  # also every request sentence about a sibling or no theme
     examples_match: tuple[str, ...] = ()
     examples_no_match: tuple[str, ...] = ()
     description: str = ""
@@ -145,6 +149,10 @@ def _parse_theme(raw: Any, path: Path, departments: dict[str, str]) -> dict[str,
     if department is not None and department not in departments:
         known = ", ".join(departments)
         raise LookupListError(f"{where}: unknown department {department!r} (known: {known})")
+    fallback = raw.get("fallback", False)
+    catch_requests = raw.get("catch_requests", False)
+    if not isinstance(fallback, bool) or not isinstance(catch_requests, bool):
+        raise LookupListError(f"{where}: fallback and catch_requests must be true or false")
     polarity = raw.get("default_polarity", "neutral")
     if polarity not in ("positive", "negative", "neutral"):
         raise LookupListError(f"{where}: default_polarity must be positive/negative/neutral")
@@ -167,6 +175,8 @@ def _parse_theme(raw: Any, path: Path, departments: dict[str, str]) -> dict[str,
         "exclusions": _strings(raw.get("exclusions"), "exclusions", where),
         "regex": tuple(patterns),
         "default_polarity": polarity,
+        "fallback": fallback,
+        "catch_requests": catch_requests,
         "examples_match": _strings(examples.get("match"), "examples.match", where),
         "examples_no_match": _strings(examples.get("no_match"), "examples.no_match", where),
         "description": str(raw.get("description") or ""),

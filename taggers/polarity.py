@@ -180,6 +180,7 @@ class MentionPolarity:
     is_request: bool
     score: int
     found: bool = True  # False: no sentiment word in reach; polarity is the theme default
+    scope: tuple[int, int] = (0, 0)  # token range the polarity was read from
 
 
 def mention_polarity(
@@ -210,11 +211,13 @@ def mention_polarity(
         polarity_name = "positive"
     elif score < 0:
         polarity_name = "negative"
-    elif found:
+    elif found or is_request:  # a wish without a complaint in it is neutral, whatever the theme
         polarity_name = "neutral"
     else:
         polarity_name = default
-    return MentionPolarity(polarity_name, is_request, score, found)
+    return MentionPolarity(
+        polarity_name, is_request, score, found, (clauses[here][0], clauses[i][1])
+    )
 
 
 def sentence_polarity(tokens: Sequence[Token], lexicon: PolarityLexicon) -> MentionPolarity:
@@ -224,11 +227,29 @@ def sentence_polarity(tokens: Sequence[Token], lexicon: PolarityLexicon) -> Ment
     return MentionPolarity(polarity, is_request, score, found)
 
 
+def request_span(tokens: Sequence[Token], lexicon: PolarityLexicon) -> tuple[int, int] | None:
+    """Token range of the sentence's first request marker (〜してほしい, wish), or None."""
+    for start, end, _ in _find(tokens, lexicon.request_markers, 0, len(tokens)):
+        if not _honorific_kudasaru(tokens, start, end):
+            return start, end
+    return None
+
+
+def _honorific_kudasaru(tokens: Sequence[Token], start: int, end: int) -> bool:
+    """下さる as an honorific (教えてくださり, くださった), not a request (下さい)."""
+    return end - start == 1 and tokens[start].norm == "下さる" and tokens[start].surface not in (
+        "ください", "下さい", "くださいませ"
+    )  # fmt: skip
+
+
 def _clause_score(
     tokens: Sequence[Token], lo: int, hi: int, lexicon: PolarityLexicon
 ) -> tuple[int, bool, bool]:
     """(sentiment score, any sentiment found, is a request) of the clause tokens[lo:hi]."""
-    requests = list(_find(tokens, lexicon.request_markers, lo, hi))
+    requests = [
+        r for r in _find(tokens, lexicon.request_markers, lo, hi)
+        if not _honorific_kudasaru(tokens, r[0], r[1])
+    ]  # fmt: skip
     first_request = requests[0][0] if requests else hi
     score = 0
     found = False
@@ -239,4 +260,32 @@ def _clause_score(
                 continue  # hypothetical: 「もっと早くしてほしい」「あれば嬉しい」
             score += value
             found = True
+    excess = _excess(tokens, lo, hi, lexicon) if not requests else []
+    if excess:  # 多すぎる, 長すぎて, too basic: more than wanted is a complaint
+        score -= len(excess)
+        found = True
     return score, found, bool(requests)
+
+
+def _excess(tokens: Sequence[Token], lo: int, hi: int, lexicon: PolarityLexicon) -> list[int]:
+    """Positions of "excess" constructions whose word is not in the lexicon already.
+
+    Japanese: an adjective (stem) + 過ぎる (多すぎる, 細かすぎて, 複雑すぎ). English: "too" + a
+    word (too basic, too many), not at the end ("me too") and not after a negator (not too bad).
+    Words that are themselves sentiment words (良すぎる, too slow) are left to the lexicon.
+    """
+    known = {p[0] for p in (*lexicon.positive, *lexicon.negative) if len(p) == 1}
+    out = []
+    for i in range(lo, hi):
+        tok = tokens[i]
+        if tok.norm == "過ぎる" and i > lo and tokens[i - 1].pos in ("形容詞", "形状詞"):
+            word = tokens[i - 1]
+        elif tok.norm == "too" and i + 1 < hi and tokens[i + 1].norm.isalpha():
+            word = tokens[i + 1]
+            if any(tokens[j].norm in lexicon.negators for j in range(max(lo, i - 2), i)):
+                continue
+        else:
+            continue
+        if word.norm not in known:
+            out.append(i)
+    return out

@@ -18,8 +18,6 @@ checks one seed.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,9 +82,8 @@ def test_drivers_view_recovers_planted_drivers(drivers):
 
 @pytest.mark.parametrize("target", ["detractor", "score"])
 def test_regression_view_recovers_drivers_and_ignores_the_correlated_null(survey, target):
-    start = time.perf_counter()
+    # (its run time is measured in bench/driver_simulation.py, not asserted here)
     r = theme_regression(*survey, target=target, n_boot=200, seed=0).set_index("feature")
-    assert time.perf_counter() - start < 15.0
     planted = r.loc[DRIVERS]
     assert planted["significant"].all()
     # detractor target: coefficient = -β under the model; score target: same sign as β

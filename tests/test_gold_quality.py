@@ -1,6 +1,9 @@
 """Tagging quality on the dev gold set (tests/gold): a floor that guards against regressions.
 
-Measured when the floor was set: micro F1 0.840, macro F1 0.837, polarity accuracy 0.740.
+Measured when the floor was set (lexicon + the default sentence polarity model, as `koe run`
+and `koe tag` use them): micro F1 0.850, macro F1 0.844, polarity accuracy 0.908. Lexicon
+alone: polarity accuracy 0.826. This is a dev set (the lists and lexicon were improved while
+looking at it), so these numbers are optimistic for unseen comments.
 """
 
 from __future__ import annotations
@@ -8,21 +11,23 @@ from __future__ import annotations
 import pandas as pd
 
 from koe.normalize import normalize_text
+from models.polarity_model import polarity_fallback
 from taggers.evaluate import evaluate_tags
-from taggers.lookup import to_tags_csv
+from taggers.lookup import LookupTagger, to_tags_csv
 from taggers.sentences import split_sentences
 
-from .conftest import ROOT
+from .conftest import LOOKUP_LISTS, ROOT
 
 GOLD = ROOT / "tests" / "gold"
 
 
-def test_dev_gold_quality_floor(tagger):
+def test_dev_gold_quality_floor():
+    tagger = LookupTagger.from_folder(LOOKUP_LISTS, polarity_fallback())
     comments = pd.read_csv(GOLD / "dev_comments.csv", dtype=str, keep_default_na=False)
     comments["text"] = comments["text"].map(normalize_text)
     gold = pd.read_csv(GOLD / "dev_gold.csv", dtype=str)
     assert len(comments) >= 300
     pred = to_tags_csv(tagger.tag(split_sentences(comments)))
     result = evaluate_tags(gold, pred, comments["id"])
-    assert result.micro_f1 >= 0.82
-    assert result.polarity_accuracy >= 0.72
+    assert result.micro_f1 >= 0.84
+    assert result.polarity_accuracy >= 0.89
