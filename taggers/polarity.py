@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from taggers.lookup_lists import _LINE, LookupListError, load_yaml_with_lines
@@ -44,6 +45,23 @@ class PolarityLexicon:
     negative: tuple[Pattern, ...]
     negators: frozenset[str]
     request_markers: tuple[Pattern, ...]
+
+    @cached_property
+    def positive_index(self) -> dict[str, tuple[Pattern, ...]]:
+        return _by_first(self.positive)
+
+    @cached_property
+    def negative_index(self) -> dict[str, tuple[Pattern, ...]]:
+        return _by_first(self.negative)
+
+    @cached_property
+    def request_index(self) -> dict[str, tuple[Pattern, ...]]:
+        return _by_first(self.request_markers)
+
+    @cached_property
+    def single_words(self) -> frozenset[str]:
+        """Sentiment words of one token (either polarity)."""
+        return frozenset(p[0] for p in (*self.positive, *self.negative) if len(p) == 1)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> PolarityLexicon:
@@ -139,12 +157,17 @@ def clause_bounds(tokens: Sequence[Token]) -> list[tuple[int, int, bool]]:
     return [(s, e, hard) for s, e, hard in bounds if e > s]
 
 
-def _find(tokens: Sequence[Token], patterns: Sequence[Pattern], lo: int, hi: int):
+def _by_first(patterns: Sequence[Pattern]) -> dict[str, tuple[Pattern, ...]]:
+    """Patterns indexed by their first token."""
+    index: dict[str, list[Pattern]] = {}
+    for p in patterns:
+        index.setdefault(p[0], []).append(p)
+    return {first: tuple(ps) for first, ps in index.items()}
+
+
+def _find(tokens: Sequence[Token], by_first: dict[str, tuple[Pattern, ...]], lo: int, hi: int):
     """Yield (start, end, pattern) of non-overlapping longest matches in tokens[lo:hi]."""
     norms = [t.norm for t in tokens]
-    by_first: dict[str, list[Pattern]] = {}
-    for p in patterns:
-        by_first.setdefault(p[0], []).append(p)
     i = lo
     while i < hi:
         best = None
@@ -229,7 +252,7 @@ def sentence_polarity(tokens: Sequence[Token], lexicon: PolarityLexicon) -> Ment
 
 def request_span(tokens: Sequence[Token], lexicon: PolarityLexicon) -> tuple[int, int] | None:
     """Token range of the sentence's first request marker (〜してほしい, wish), or None."""
-    for start, end, _ in _find(tokens, lexicon.request_markers, 0, len(tokens)):
+    for start, end, _ in _find(tokens, lexicon.request_index, 0, len(tokens)):
         if not _honorific_kudasaru(tokens, start, end):
             return start, end
     return None
@@ -247,13 +270,13 @@ def _clause_score(
 ) -> tuple[int, bool, bool]:
     """(sentiment score, any sentiment found, is a request) of the clause tokens[lo:hi]."""
     requests = [
-        r for r in _find(tokens, lexicon.request_markers, lo, hi)
+        r for r in _find(tokens, lexicon.request_index, lo, hi)
         if not _honorific_kudasaru(tokens, r[0], r[1])
     ]  # fmt: skip
     first_request = requests[0][0] if requests else hi
     score = 0
     found = False
-    for polarity, patterns in ((1, lexicon.positive), (-1, lexicon.negative)):
+    for polarity, patterns in ((1, lexicon.positive_index), (-1, lexicon.negative_index)):
         for s, e, _ in _find(tokens, patterns, lo, hi):
             value = -polarity if _negated(tokens, s, e, lo, hi, lexicon.negators) else polarity
             if requests and (s >= first_request or value > 0):
@@ -274,7 +297,7 @@ def _excess(tokens: Sequence[Token], lo: int, hi: int, lexicon: PolarityLexicon)
     word (too basic, too many), not at the end ("me too") and not after a negator (not too bad).
     Words that are themselves sentiment words (良すぎる, too slow) are left to the lexicon.
     """
-    known = {p[0] for p in (*lexicon.positive, *lexicon.negative) if len(p) == 1}
+    known = lexicon.single_words
     out = []
     for i in range(lo, hi):
         tok = tokens[i]
