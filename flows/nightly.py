@@ -6,7 +6,9 @@ prefect.yaml (entrypoint ``flows/nightly.py:nightly``).
 
 from __future__ import annotations
 
+import os
 import platform
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +23,12 @@ from prefect import flow, get_run_logger  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 
 from flows import tasks  # noqa: E402
+from flows.partitioned import partitioned_tagger  # noqa: E402
 from koe import __version__, outputs  # noqa: E402
 from koe.config import load_config  # noqa: E402
+from koe.incremental import comment_records, lookup_tag_stage  # noqa: E402
 from koe.pipeline import tagged_comments  # noqa: E402
+from koe.sources import describe_input  # noqa: E402
 from koe.store import RunStore  # noqa: E402
 from taggers.lookup import to_tags_csv  # noqa: E402
 
@@ -34,6 +39,8 @@ def nightly(
     config_path: str | None = None,
     output_root: str | None = None,
     columns: dict[str, str] | None = None,
+    input_sql: str | None = None,
+    input_db_url: str | None = None,
 ) -> str:
     """Run koe on one survey export and write a run folder; returns its path.
 
@@ -42,18 +49,34 @@ def nightly(
         config_path: koe.yaml (default: built-in defaults).
         output_root: folder that receives the run folders (default: the config's ``out``).
         columns: input column names overriding the config's, e.g. {"text": "コメント"}.
+        input_sql: a SELECT to read instead of a file (with input_db_url, a SQLAlchemy URL).
+        input_db_url: the database of input_sql.
+
+    Returns "" when there is nothing new to process (a folder without new files, a query
+    without rows). One run at a time per run-state store: see RunStore.acquire_lock.
     """
     logger = get_run_logger()
-    started = datetime.now(UTC)
     config = load_config(
         config_path,
         input=Path(input_path) if input_path else None,
         out=Path(output_root) if output_root else None,
         columns=columns or None,
+        input_sql=input_sql,
+        input_db_url=input_db_url,
     )
-    run = outputs.RunFolder(Path(config.out), outputs.new_run_id(started))
-    Path(config.out).mkdir(parents=True, exist_ok=True)
-    store = RunStore(config.state_url())
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    # every store write waits for the run to complete (crash safety, see koe.store)
+    store = RunStore(config.state_url(), deferred=True)
+    try:
+        store.acquire_lock(timeout_s=config.lock_timeout_s, on_wait=logger.warning)
+        started = datetime.now(UTC)
+        run = outputs.RunFolder(out, store.unique_run_id(outputs.new_run_id(started), out))
+        remove_partial_folders(out)  # left by killed runs; we hold the lock, nobody writes them
+        store.start_run(run.run_id, describe_input(config))
+    except BaseException:
+        store.close()  # releases the lock
+        raise
     timings: dict[str, float] = {}
 
     def timed(name: str, task: Any, *args: Any, **kwargs: Any) -> Any:
@@ -62,15 +85,32 @@ def nightly(
         timings[name] = round(time.perf_counter() - t0, 3)
         return result
 
-    ingested = timed("ingest", tasks.ingest, config)
-    store.start_run(run.run_id, ingested.input_path)
     try:
+        ingested = timed("ingest", tasks.ingest, config, store)
+        if ingested.source_kind != "file" and ingested.input_rows == 0:
+            store.finish_run(run.run_id, "skipped")
+            store.close()
+            logger.info("koe: nothing new in %s", ingested.input_path)
+            return ""
         comments = ingested.comments
         seen = store.record_comments(run.run_id, comments["id"].tolist(), comments["text"].tolist())
+        store.put_comment_rows(zip(ingested.origins, comment_records(comments), strict=True))
+        store.mark_files_processed(run.run_id, ingested.files)
+        pause_point("ingested")
         sentences = timed("split_sentences", tasks.split_sentences, comments)
-        lookup_tags, tagger = timed(
-            "lookup_tag", tasks.lookup_tag, sentences, Path(config.lookup_lists)
-        )
+        tagging = config.tagging
+        partitioned = (
+            partitioned_tagger(str(config.lookup_lists), config.polarity_model,
+                               tagging.partitions, tagging.dask_address, tagging.dask_workers)
+            if tagging.partitions > 1 else None
+        )  # fmt: skip
+        # partitioned: the tag-partition tasks run in a sub-flow of this flow, not in a task
+        stage = tasks.lookup_tag if partitioned is None else lookup_tag_stage
+        lookup_tags, tagger, tag_stats = timed(
+            "lookup_tag", stage, comments, sentences, Path(config.lookup_lists), store,
+            config.polarity_model, partitioned,
+        )  # fmt: skip
+        pause_point("tagged")
         discovery = timed(
             "embed_and_cluster",
             tasks.discover,
@@ -86,13 +126,26 @@ def nightly(
             "analysis", tasks.analyze, comments, tags, config, ingested.segments,
             ingested.sub_scores,
         )  # fmt: skip
-        driver_table = analysis.drivers
+        driver_table, window_info = analysis.drivers, None
+        if config.drivers.window_days:
+            driver_table, window_info = timed(
+                "drivers_window", tasks.window_drivers, store, comments, tags, tagger, config
+            )
+        pause_point("analyzed")
         departments = sorted(tagger.lists.departments)
         routed = timed("route", tasks.route, comments, tags, config, departments, ingested.segments)
         folder = run.open()
         routed_counts = timed(
             "write_routed", tasks.write_routed, routed, folder / "routed", mask_pii=config.mask_pii
         )
+        follow_up, thank_you = timed(
+            "close_the_loop", tasks.close_the_loop, comments, tags, driver_table,
+            ingested.segments,
+        )  # fmt: skip
+        loop_counts = timed(
+            "write_close_the_loop", tasks.write_close_the_loop, follow_up, thank_you,
+            folder / "routed", mask_pii=config.mask_pii,
+        )  # fmt: skip
         tagged = tagged_comments(comments, tags, ingested.segments, ingested.sub_scores)
         clusters_csv = discovery.assignments.reindex(
             columns=["id", "sentence_idx", "cluster_id", "cluster_label", "similarity", "text"]
@@ -109,6 +162,8 @@ def nightly(
             segments=analysis.segments,
             trends=analysis.trends,
             subscores=analysis.subscores,
+            nps_trend=analysis.nps_trend,
+            segment_drivers=analysis.segment_drivers,
         )
         counts = {
             "input_rows": ingested.input_rows,
@@ -140,6 +195,9 @@ def nightly(
                     analysis=analysis,
                     min_mentions=config.drivers.min_mentions,
                     min_n=config.drivers.min_n,
+                    tags=tags,
+                    close_the_loop=loop_counts,
+                    mask_pii=config.mask_pii,
                 )
             ),
             encoding="utf-8",
@@ -149,10 +207,22 @@ def nightly(
             "koe_version": __version__,
             "started_at": started.isoformat(),
             "finished_at": datetime.now(UTC).isoformat(),
-            "input": {"path": ingested.input_path, "sha256": ingested.input_sha256},
+            "input": {
+                "path": ingested.input_path, "sha256": ingested.input_sha256,
+                "kind": ingested.source_kind, "files": [f[0] for f in ingested.files],
+                "skipped_files": len(ingested.skipped_files),
+            },
             "counts": counts,
             "quarantine_by_reason": ingested.quarantine["reason"].value_counts().to_dict(),
             "comments_seen": seen,
+            # how much work the caches saved (execution facts, like timings_s)
+            "incremental": {
+                "tokenized": tag_stats["tokenized"], "tag_cache_hits": tag_stats["cached"],
+                # every text encoded tonight, by any model (discovery, polarity fallback)
+                "embedded": store.pending_counts()["embeddings"],
+                "embedding_cache_hits": discovery.info.get("embedding", {}).get("cached", 0),
+            },
+            "drivers_window": window_info,
             "lookup_lists": {
                 "folder": str(config.lookup_lists),
                 "files": list(tagger.lists.files),
@@ -164,23 +234,31 @@ def nightly(
             "early_warnings": warnings,
             "analysis": analysis.info,
             "routed": routed_counts,
+            "close_the_loop": loop_counts,
             "segments": ingested.segments,
             "sub_scores": ingested.sub_scores,
             "seed": config.seed,
             "timings_s": timings,
             "versions": {"python": platform.python_version(), **outputs.package_versions()},
             "files": [*files, "report.html", "manifest.json",
-                      *(f"routed/{d}.csv" for d in sorted(routed_counts))],
+                      *(f"routed/{d}.{ext}" for d in [*sorted(routed_counts), *loop_counts]
+                        for ext in ("csv", "xlsx"))],
             "messages": messages,
         }  # fmt: skip
         outputs.write_manifest(manifest, folder / "manifest.json")
+        pause_point("written")
         final = run.commit()
+        pause_point("committed")
     except BaseException:
-        store.finish_run(run.run_id, "failed")
-        store.close()
+        try:
+            store.finish_run(run.run_id, "failed")
+        finally:
+            store.close()
         raise
-    store.finish_run(run.run_id, "completed", manifest)
-    store.close()
+    try:  # the run's store writes, in one transaction (see koe.store)
+        store.finish_run(run.run_id, "completed", manifest)
+    finally:
+        store.close()
     create_markdown_artifact(
         key="koe-run-summary",
         markdown=(
@@ -192,3 +270,20 @@ def nightly(
     )
     logger.info("koe run %s wrote %s", run.run_id, final)
     return str(final)
+
+
+def remove_partial_folders(out: Path) -> None:
+    """Delete ``.<run id>.partial`` folders: runs killed before their folder was complete."""
+    for partial in out.glob(".*.partial"):
+        if partial.is_dir():
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def pause_point(stage: str) -> None:
+    """Crash-test hook: with ``KOE_PAUSE_AT=<stage>`` the run writes its pid to
+    ``$KOE_PAUSE_FILE`` and waits there to be killed (tests/test_crash.py). A no-op otherwise."""
+    if os.environ.get("KOE_PAUSE_AT") != stage:
+        return
+    Path(os.environ["KOE_PAUSE_FILE"]).write_text(f"{os.getpid()} {stage}\n", encoding="utf-8")
+    while True:
+        time.sleep(0.5)

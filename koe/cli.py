@@ -29,10 +29,13 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from koe.config import ConfigError
     from koe.ingest import IngestError
     from koe.outputs import AccountingError
+    from koe.store import LockTimeout
     from models.embeddings import EmbedderLoadError
+    from models.polarity_model import PolarityModelError
     from taggers.lookup_lists import LookupListError
 
-    return (ConfigError, IngestError, LookupListError, EmbedderLoadError, AccountingError)
+    return (ConfigError, IngestError, LookupListError, EmbedderLoadError, AccountingError,
+            LockTimeout, PolarityModelError)  # fmt: skip
 
 
 LookupListsOption = Annotated[
@@ -40,13 +43,19 @@ LookupListsOption = Annotated[
 ]
 
 
-def _load_tagger(folder: Path | None) -> LookupTagger:
-    """The lookup tagger of ``folder`` (default: the shipped lists); user errors exit 2."""
+def _load_tagger(folder: Path | None, polarity_model: str | None = None) -> LookupTagger:
+    """The lookup tagger of ``folder`` (default: the shipped lists); user errors exit 2.
+
+    ``polarity_model``: the sentence classifier behind the lexicon (None: lexicon only).
+    """
     from koe.config import DEFAULT_LOOKUP_LISTS
+    from models.polarity_model import polarity_fallback
     from taggers.lookup import LookupTagger
 
     try:
-        return LookupTagger.from_folder(folder or DEFAULT_LOOKUP_LISTS)
+        return LookupTagger.from_folder(
+            folder or DEFAULT_LOOKUP_LISTS, polarity_fallback(polarity_model)
+        )
     except _user_errors() as exc:
         _fail(exc)
 
@@ -81,8 +90,18 @@ def run(
         str | None, typer.Option("--score-col", help="Input 0-10 score column.")
     ] = None,
     date_col: Annotated[str | None, typer.Option("--date-col", help="Input date column.")] = None,
+    input_sql: Annotated[
+        str | None,
+        typer.Option("--input-sql", help="Read a SELECT instead of a file (needs --db-url)."),
+    ] = None,
+    db_url: Annotated[
+        str | None, typer.Option("--db-url", help="SQLAlchemy URL for --input-sql.")
+    ] = None,
 ) -> None:
-    """Run the nightly flow (a Prefect flow run) and print where the outputs are."""
+    """Run the nightly flow (a Prefect flow run) and print where the outputs are.
+
+    --input may be a folder of daily export files: each run reads the files not processed yet.
+    """
     columns = {
         key: value
         for key, value in (("id", id_col), ("text", text_col), ("score", score_col),
@@ -98,9 +117,14 @@ def run(
             config_path=str(config) if config else None,
             output_root=str(out) if out else None,
             columns=columns or None,
+            input_sql=input_sql,
+            input_db_url=db_url,
         )
     except _user_errors() as exc:
         _fail(exc)
+    if not folder:
+        typer.echo("koe run: nothing new to process (no new files, no rows); no run folder")
+        return
     import json
 
     manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
@@ -117,12 +141,50 @@ def run(
 
 
 @app.command()
+def unlock(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="koe.yaml")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for run folders (default koe_runs).")
+    ] = None,
+) -> None:
+    """Remove the run lock of the run-state store, left by a run on a machine that is gone.
+
+    A lock of a dead process on this machine is reclaimed by the next run on its own.
+    """
+    from koe.config import load_config
+    from koe.store import RunStore
+
+    try:
+        cfg = load_config(config, out=out)
+    except _user_errors() as exc:
+        _fail(exc)
+    store = RunStore(cfg.state_url())
+    holder = store.break_lock()
+    store.close()
+    if holder is None:
+        typer.echo(f"no run lock on {store.safe_url}")
+    else:
+        typer.echo(
+            f"removed the run lock of run {holder['run_id'] or '(starting)'}: pid {holder['pid']}"
+            f" on {holder['host']}, since {holder['acquired_at']:%Y-%m-%d %H:%M:%S} UTC"
+        )
+
+
+@app.command()
 def tag(
     input: Annotated[Path, typer.Option("--input", "-i", help="Table with id and text columns.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="tags.csv to write.")],
     lookup_lists: LookupListsOption = None,
     id_col: Annotated[str, typer.Option("--id-col", help="Id column.")] = "id",
     text_col: Annotated[str, typer.Option("--text-col", help="Text column.")] = "text",
+    polarity_model: Annotated[
+        str,
+        typer.Option(
+            "--polarity-model",
+            help='Sentence polarity classifier behind the lexicon: "koe-default", a folder, '
+            'or "none" (lexicon only).',
+        ),
+    ] = "koe-default",
 ) -> None:
     """Lookup tagging only: write tags.csv (id,theme,department,polarity,source,evidence)."""
     import pandas as pd
@@ -132,7 +194,7 @@ def tag(
     from taggers.lookup import to_tags_csv
     from taggers.sentences import split_sentences
 
-    tagger = _load_tagger(lookup_lists)
+    tagger = _load_tagger(lookup_lists, polarity_model)
     try:
         raw = read_table(input)
         missing = [c for c in (id_col, text_col) if c not in raw.columns]
@@ -222,6 +284,180 @@ def lists_show(
         typer.echo(f"  {keyword}  ->  {norm}")
     if t.exclusions:
         typer.echo(f"  exclusions: {', '.join(t.exclusions)}")
+
+
+# -- theme discovery and the review loop ---------------------------------------------------------
+
+themes_app = typer.Typer(
+    help="Review discovered clusters: accept them as lookup themes, merge, rename.",
+    no_args_is_help=True,
+)
+app.add_typer(themes_app, name="themes")
+
+
+@app.command()
+def discover(
+    input: Annotated[Path, typer.Option("--input", "-i", help="Table with id and text columns.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for clusters.csv etc.")],
+    text_col: Annotated[str, typer.Option("--text-col", help="Text column.")] = "text",
+    id_col: Annotated[str, typer.Option("--id-col", help="Id column.")] = "id",
+    score_col: Annotated[
+        str | None, typer.Option("--score-col", help="Optional 0-10 score column (for NPS).")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="koe.yaml")] = None,
+    unit: Annotated[
+        str, typer.Option("--unit", help="Cluster whole comments or their sentences.")
+    ] = "comment",
+    state_db: Annotated[
+        Path | None,
+        typer.Option("--state-db", help="Run-state database: embedding cache, stable ids."),
+    ] = None,
+) -> None:
+    """Discovery alone: write OUT/clusters.csv (id,cluster_id,cluster_label,similarity; outliers
+    -1) and OUT/emergent_themes.csv. Needs only an id and a text column."""
+    from koe.config import load_config
+    from koe.discover import discover_table, prepare_table, write_discovery
+    from koe.ingest import read_table
+    from koe.store import RunStore
+    from taggers.lookup import LookupTagger
+
+    if unit not in ("comment", "sentence"):
+        _fail(ValueError(f"--unit must be comment or sentence, got {unit!r}"))
+    try:
+        cfg = load_config(config)
+        table, messages = prepare_table(read_table(input), id_col, text_col, score_col)
+        tagger = LookupTagger.from_folder(cfg.lookup_lists)
+    except _user_errors() as exc:
+        _fail(exc)
+    store = RunStore(f"sqlite:///{state_db.resolve()}") if state_db else None
+    try:
+        clusters, themes, info = discover_table(table, cfg, store, unit=unit, tagger=tagger)
+    except _user_errors() as exc:
+        _fail(exc)
+    finally:
+        if store is not None:
+            store.close()
+    paths = write_discovery(out, clusters, themes)
+    for message in [*messages, *info["messages"]]:
+        typer.secho(f"koe discover: {message}", fg=typer.colors.YELLOW, err=True)
+    typer.echo(
+        f"{info['rows']} rows, {len(themes)} clusters, outlier share "
+        f"{info['outlier_share']:.3f} -> {paths[0]}, {paths[1]}"
+    )
+
+
+@app.command("eval-clusters")
+def eval_clusters(
+    labels: Annotated[Path, typer.Option("--labels", help="Reference labels: id,label.")],
+    clusters: Annotated[Path, typer.Option("--clusters", help="clusters.csv to evaluate.")],
+) -> None:
+    """NMI, ARI, outlier share and cluster count of a clusters.csv against labels.
+
+    Outliers (-1) count as one extra cluster in NMI and ARI; the scores over the clustered
+    items alone are printed as well."""
+    import pandas as pd
+
+    from koe.discover import evaluate_clusters, format_cluster_evaluation
+
+    try:
+        label_frame = pd.read_csv(labels, dtype=str, keep_default_na=False)
+        cluster_frame = pd.read_csv(clusters, dtype=str, keep_default_na=False)
+        result = evaluate_clusters(label_frame, cluster_frame)
+    except (OSError, ValueError, KeyError) as exc:
+        _fail(exc)
+    typer.echo(format_cluster_evaluation(result))
+
+
+RunOption = Annotated[
+    Path | None,
+    typer.Option("--run", help="Run folder with emergent_themes.csv (default: the newest)."),
+]
+ListsOption = Annotated[
+    Path | None, typer.Option("--lists", help="Lookup-list folder (default: the config's).")
+]
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="koe.yaml")]
+
+
+def _review_paths(config: Path | None, lists: Path | None, run: Path | None) -> tuple[Path, Path]:
+    from koe.config import load_config
+    from koe.themes import latest_run
+
+    cfg = load_config(config)
+    return (lists or Path(cfg.lookup_lists)), (run or latest_run(Path(cfg.out)))
+
+
+def _theme_errors() -> tuple[type[Exception], ...]:
+    from koe.themes import ThemeEditError
+
+    return (*_user_errors(), ThemeEditError)
+
+
+@themes_app.command("accept")
+def themes_accept(
+    cluster_id: Annotated[str, typer.Argument(help="Cluster id, e.g. cluster_03.")],
+    theme_id: Annotated[str, typer.Option("--as", help="New theme id (ASCII slug).")],
+    department: Annotated[
+        str | None, typer.Option("--department", help="Department (default triage).")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Theme name.")] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help="Parent theme id.")] = None,
+    lists: ListsOption = None,
+    run: RunOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write a new theme with the cluster's keywords into <lists>/accepted.yaml."""
+    from koe.themes import accept_cluster
+
+    try:
+        folder, run_folder = _review_paths(config, lists, run)
+        edit = accept_cluster(
+            cluster_id, theme_id, run=run_folder, lists=folder, department=department,
+            name=name, parent=parent,
+        )  # fmt: skip
+    except _theme_errors() as exc:
+        _fail(exc)
+    typer.echo(
+        f"theme {edit.theme_id} ({', '.join(edit.keywords_added)}) written to {edit.path}"
+        f"{' (new file)' if edit.created_file else ''}; the next run tags it"
+    )
+
+
+@themes_app.command("merge")
+def themes_merge(
+    cluster_id: Annotated[str, typer.Argument(help="Cluster id, e.g. cluster_03.")],
+    into: Annotated[str, typer.Option("--into", help="Existing theme id.")],
+    lists: ListsOption = None,
+    run: RunOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Add the cluster's keywords to an existing theme."""
+    from koe.themes import merge_cluster
+
+    try:
+        folder, run_folder = _review_paths(config, lists, run)
+        edit = merge_cluster(cluster_id, into, run=run_folder, lists=folder)
+    except _theme_errors() as exc:
+        _fail(exc)
+    typer.echo(f"theme {into}: added {', '.join(edit.keywords_added)} in {edit.path}")
+
+
+@themes_app.command("rename")
+def themes_rename(
+    theme_id: Annotated[str, typer.Argument(help="Theme id.")],
+    name: Annotated[str, typer.Option("--name", help="New name (Japanese sets name.ja).")],
+    lists: ListsOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Rename a theme (its id stays: ids are contracts)."""
+    from koe.config import load_config
+    from koe.themes import rename_theme
+
+    try:
+        folder = lists or Path(load_config(config).lookup_lists)
+        edit = rename_theme(theme_id, name, lists=folder)
+    except _theme_errors() as exc:
+        _fail(exc)
+    typer.echo(f"theme {theme_id} renamed to {name!r} in {edit.path}")
 
 
 def main() -> None:  # pragma: no cover

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from koe.safety import check_department_id
 from koe.yamlio import LINE_KEY, load_yaml_with_lines, strip_lines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,11 +44,17 @@ class ClusterConfig(_Strict):
     enabled: bool = True
     unit: Literal["sentence", "comment"] = "sentence"
     only_untagged: bool = True
+    # Defaults measured on the Fukui labelled sets: bench/results/discovery_quality.md.
     min_cluster_size: int = Field(3, ge=2)
-    distance_threshold: float = Field(0.55, gt=0, lt=2)
-    assign_threshold: float = Field(0.5, ge=-1, le=1)
+    min_cluster_share: float = Field(0.0025, ge=0, lt=1)  # ... or this share of the texts
+    distance_threshold: float = Field(0.70, gt=0, lt=2)  # cosine distance, average linkage
+    assign_threshold: float = Field(0.30, ge=-1, le=1)  # borderline texts join their nearest
+    max_items: int = Field(5000, ge=100)  # above: a seeded sample is clustered, the rest assigned
     max_keywords: int = Field(6, ge=1)
     representatives: int = Field(4, ge=1)
+    id_match_threshold: float = Field(0.90, ge=-1, le=1)  # centroid cosine that keeps an id
+    propose_threshold: float = Field(0.75, ge=-1, le=1)  # nearest lookup theme: add to it
+    theme_sample: int = Field(200, ge=0)  # tagged sentences per lookup theme for its centroid
 
 
 class DriversConfig(_Strict):
@@ -63,6 +70,18 @@ class DriversConfig(_Strict):
     trend_trailing: int = Field(4, ge=2)
     trend_z: float = Field(2.0, gt=0)
     trend_min_count: int = Field(5, ge=1)
+    segment_n_boot: int = Field(200, ge=20)  # bootstrap of the per-segment driver tables
+    # drivers.csv over every comment seen in the last N days (the run-state store), not only
+    # tonight's input; None: tonight's input only
+    window_days: int | None = Field(None, ge=1)
+
+
+class TaggingConfig(_Strict):
+    """Lookup tagging of the comments the tag cache does not know (see flows/partitioned.py)."""
+
+    partitions: int = Field(1, ge=1)  # > 1: tag in this many parts, as Prefect tasks
+    dask_address: str | None = None  # None: threads; "local": a Dask LocalCluster; tcp://...
+    dask_workers: int = Field(2, ge=1)  # threads, or LocalCluster worker processes
 
 
 class RuleCondition(_Strict):
@@ -82,21 +101,31 @@ class RoutingRule(_Strict):
     when: RuleCondition = RuleCondition()
     description: str = ""
 
+    @field_validator("to")
+    @classmethod
+    def _safe_file_name(cls, value: str) -> str:
+        return check_department_id(value)  # becomes routed/<to>.csv
+
 
 class KoeConfig(_Strict):
-    input: Path | None = None
+    input: Path | None = None  # a file, or a folder of daily export files (new ones are read)
+    input_sql: str | None = None  # a SELECT run on input_db_url instead of an input file
+    input_db_url: str | None = None  # SQLAlchemy URL for input_sql
     columns: ColumnsConfig = ColumnsConfig()
     sub_scores: list[str] | None = None  # None: every column starting with sub_score_prefix
     sub_score_prefix: str = "sub_"
     segments: list[str] | None = None  # None: every other column
     lookup_lists: Path = DEFAULT_LOOKUP_LISTS
     embedding_model: str = "koe-default"
+    polarity_model: str = "koe-default"  # sentence classifier behind the lexicon; "none": off
     state_db: str | None = None  # SQLAlchemy URL or a file path; default <out>/koe_state.sqlite
+    lock_timeout_s: float = Field(600, ge=0)  # wait this long for another run, then exit
     out: Path = Path("koe_runs")
     seed: int = 0
     mask_pii: bool = True
     cluster: ClusterConfig = ClusterConfig()
     drivers: DriversConfig = DriversConfig()
+    tagging: TaggingConfig = TaggingConfig()
     routing: list[RoutingRule] | None = None  # None: koe/default_routing.yaml
 
     def routing_rules(self) -> list[RoutingRule]:

@@ -28,6 +28,7 @@ __all__ = [
     "QUARANTINE_REASONS",
     "ColumnMapping",
     "IngestError",
+    "as_strings",
     "detect_encoding",
     "load_comments",
     "parse_date",
@@ -151,6 +152,14 @@ def _all_strings(df: pd.DataFrame) -> pd.DataFrame:
     )
     out.columns = [str(c) for c in df.columns]
     return out
+
+
+def as_strings(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy with str column names and every cell as str (missing -> ""), like read_table's.
+
+    For tables that do not come from a file, e.g. a SQL query (koe.sources).
+    """
+    return _all_strings(df)
 
 
 def _read_text_table(path: Path, sep: str) -> pd.DataFrame:

@@ -10,18 +10,30 @@ import json
 import math
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import jinja2
+import numpy as np
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
-from analysis.nps import nps_by_period, nps_summary
-from koe import __version__
-from koe.safety import mask_personal_data, safe_for_spreadsheet
+from koe.report import render_report as render_report
+from koe.report import report_context as report_context
+from koe.safety import (
+    FORMULA_START,
+    check_department_id,
+    mask_personal_data,
+    safe_for_spreadsheet,
+)
+
+XLSX_MAX_CELL = 32_767  # Excel's limit on characters in one cell
 
 VERSIONED_PACKAGES = (
     "pandas", "sudachipy", "sudachidict_core", "spacy", "sentence-transformers", "torch",
@@ -69,9 +81,18 @@ class RunFolder:
         return self.partial
 
     def commit(self) -> Path:
+        """Rename the finished folder into place; a folder of the same run id is replaced.
+
+        The old folder is moved aside first and deleted only after the new one is in place,
+        so the final path holds either the old run or the new one, never a mix.
+        """
+        old = self.out / f".{self.run_id}.old"
+        if old.exists():
+            shutil.rmtree(old)
         if self.final.exists():
-            shutil.rmtree(self.final)
+            os.replace(self.final, old)
         os.replace(self.partial, self.final)
+        shutil.rmtree(old, ignore_errors=True)
         return self.final
 
 
@@ -79,105 +100,136 @@ def write_csv(frame: pd.DataFrame, path: Path, *, bom: bool = False) -> None:
     frame.to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8", lineterminator="\n")
 
 
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` through a temporary file in the same folder and rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _xlsx_value(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.tz_localize(None) if value.tzinfo is not None else value  # Excel: no zones
+        return value.date() if value == value.normalize() else value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return "; ".join(map(str, value))
+    return value
+
+
+def write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str = "koe") -> None:
+    """Write ``frame`` as one Excel sheet: header row frozen and filterable, text wrapped.
+
+    Every string is stored as a string cell (never a formula: openpyxl would otherwise turn
+    "=HYPERLINK(...)" into a live formula), with Excel's quote prefix on cells that start like a
+    formula, so the text shows as written and stays text when edited. Characters XML cannot
+    hold are dropped and cells are cut at Excel's 32,767-character limit.
+    """
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet[:31]
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    ws.append([str(c) for c in frame.columns])
+    for cell in ws[1]:
+        cell.font = bold
+    long_text = {"text", "evidence", "themes", "main_negative_themes", "routed_by"}
+    for r, row in enumerate(frame.itertuples(index=False, name=None), start=2):
+        for c, raw in enumerate(row, start=1):
+            value = _xlsx_value(raw)
+            cell = ws.cell(row=r, column=c)
+            if isinstance(value, str):
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)[:XLSX_MAX_CELL]
+                cell.value = value
+                cell.data_type = "s"
+                if value.startswith(FORMULA_START):
+                    cell.quotePrefix = True
+            else:
+                cell.value = value
+                if isinstance(value, (date, datetime)):
+                    cell.number_format = "yyyy-mm-dd"
+            if frame.columns[c - 1] in long_text:
+                cell.alignment = wrap
+    for c, name in enumerate(frame.columns, start=1):
+        lengths = [len(str(name))] + [len(str(v)) for v in frame.iloc[:200, c - 1].tolist()]
+        width = 60 if name in long_text else min(max(lengths) + 2, 30)
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.freeze_panes = "A2"
+    if len(frame.columns):
+        ws.auto_filter.ref = ws.dimensions
+    wb.properties.creator = "koe"
+    _atomic_write(path, lambda tmp: wb.save(tmp))
+
+
+def _share_safe(frame: pd.DataFrame, mask_pii: bool) -> pd.DataFrame:
+    out = frame.copy()
+    if mask_pii:
+        for column in ("text", "evidence"):
+            if column in out:
+                out[column] = out[column].map(
+                    lambda v: mask_personal_data(v) if isinstance(v, str) else v
+                )
+    return out
+
+
+def write_shared(frame: pd.DataFrame, folder: Path, name: str, *, mask_pii: bool = True) -> None:
+    """Write ``folder/<name>.csv`` and ``.xlsx``, both safe to hand to another team.
+
+    CSV: UTF-8 with BOM (Japanese Excel reads it), text cells neutralized against formula
+    injection with a leading apostrophe. XLSX: the same rows, strings stored as strings (see
+    :func:`write_xlsx`). ``text`` and ``evidence`` have e-mail addresses, phone numbers and
+    postal codes masked unless ``mask_pii`` is False. Each file is written to a temporary name
+    and renamed into place, so a reader never sees half a file and a rewrite never appends.
+    """
+    out = _share_safe(frame, mask_pii)
+    _atomic_write(
+        folder / f"{name}.csv", lambda tmp: write_csv(safe_for_spreadsheet(out), tmp, bom=True)
+    )
+    write_xlsx(out, folder / f"{name}.xlsx", sheet=name)
+
+
 def write_routed(
     routed: dict[str, pd.DataFrame], folder: Path, *, mask_pii: bool = True
 ) -> dict[str, int]:
-    """Write routed/<department>.csv (UTF-8 with BOM, for Japanese Excel), safe to share.
+    """Write routed/<department>.csv and .xlsx (see :func:`write_shared`).
 
-    Cells are neutralized against formula injection; personal data in the comment text is
-    masked unless ``mask_pii`` is False. Returns rows per department.
+    Department ids become file names, so each is checked first (``check_department_id``): a
+    name with a path separator, ``..``, an absolute path, an empty name, a Windows device name
+    (con, nul, ...) or a close-the-loop list name is a ValueError and nothing is written.
+    Returns rows per department.
     """
+    for department in routed:
+        check_department_id(department)
     folder.mkdir(parents=True, exist_ok=True)
     counts = {}
     for department, frame in routed.items():
-        out = frame.copy()
-        if mask_pii:
-            out["text"] = out["text"].map(mask_personal_data)
-            out["evidence"] = out["evidence"].map(mask_personal_data)
         target = (folder / f"{department}.csv").resolve()
-        if target.parent != folder.resolve():  # department ids are slugs; belt and braces
+        if target.parent != folder.resolve():  # check_department_id makes this impossible
             raise ValueError(f"department {department!r} would write outside {folder}")
-        write_csv(safe_for_spreadsheet(out), target, bom=True)
+        write_shared(frame, folder, department, mask_pii=mask_pii)
         counts[department] = len(frame)
     return counts
 
 
-def _fmt(value: Any, digits: int = 1, signed: bool = True) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if not isinstance(value, float):
-        return str(value)
-    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+def write_close_the_loop(
+    follow_up: pd.DataFrame, thank_you: pd.DataFrame, folder: Path, *, mask_pii: bool = True
+) -> dict[str, int]:
+    """Write routed/follow_up and routed/thank_you (.csv and .xlsx); returns their row counts.
 
-
-def render_report(context: dict[str, Any]) -> str:
-    """Render report.html (self-contained: inline CSS, no external resources)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
-        autoescape=True,
-    )
-    impacts = [abs(d["impact"]) for d in context["drivers"] if not math.isnan(d["impact"])]
-    scale = 160 / max(impacts) if impacts and max(impacts) > 0 else 0
-    env.globals.update(
-        fmt=_fmt,
-        pct=lambda a, b: f"{100 * a / b:.0f}%" if b else "–",
-        bar=lambda v: 0 if v is None or math.isnan(v) else max(1, round(abs(v) * scale)),
-    )
-    return env.get_template("report.html.j2").render(**context)
-
-
-def report_context(
-    *,
-    run_id: str,
-    input_path: str,
-    comments: pd.DataFrame,
-    drivers: pd.DataFrame,
-    emergent: pd.DataFrame,
-    routed_counts: dict[str, int],
-    quarantine: pd.DataFrame,
-    counts: dict[str, int],
-    messages: list[str],
-    analysis: Any,
-    min_mentions: int,
-    min_n: int,
-) -> dict[str, Any]:
-    weekly = (
-        nps_by_period(comments, period="W", date_col="date", min_n=min_n)
-        if comments["date"].notna().any()
-        else pd.DataFrame()
-    )
-    if not weekly.empty:
-        weekly = weekly.assign(period=weekly["period"].dt.strftime("%Y-%m-%d"))
-    return {
-        "run_id": run_id,
-        "input_path": input_path,
-        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "version": __version__,
-        "overall": nps_summary(comments["score"], min_n=min_n),
-        "counts": counts,
-        "messages": messages,
-        "drivers": drivers.head(40).to_dict("records"),
-        "weekly": weekly.to_dict("records"),
-        "emergent": emergent.to_dict("records"),
-        "routed": [
-            {"department": d, "rows": n, "file": f"routed/{d}.csv"}
-            for d, n in sorted(routed_counts.items())
-        ],
-        "quarantine": [
-            {"reason": r, "rows": int(n)}
-            for r, n in quarantine["reason"].value_counts().sort_index().items()
-        ],
-        "min_mentions": min_mentions,
-        "warnings": analysis.warnings.to_dict("records"),
-        "segments": analysis.segments[~analysis.segments["small_n"]]
-        .sort_values("nps_vs_rest", key=abs, ascending=False)
-        .head(20)
-        .to_dict("records"),
-        "regression": analysis.regression[analysis.regression["target"] == "detractor"]
-        .head(20)
-        .to_dict("records"),
-        "subscores": analysis.subscores.to_dict("records"),
-    }
+    The frames come from ``taggers.routing.follow_up_list`` and ``thank_you_list``.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    write_shared(follow_up, folder, "follow_up", mask_pii=mask_pii)
+    write_shared(thank_you, folder, "thank_you", mask_pii=mask_pii)
+    return {"follow_up": len(follow_up), "thank_you": len(thank_you)}
 
 
 def write_manifest(manifest: dict[str, Any], path: Path) -> None:
@@ -206,6 +258,8 @@ def write_tables(
     segments: pd.DataFrame,
     trends: pd.DataFrame,
     subscores: pd.DataFrame,
+    nps_trend: pd.DataFrame,
+    segment_drivers: pd.DataFrame,
 ) -> list[str]:
     """Write the run's tables into ``folder``; returns the relative file names written."""
     tagged.to_parquet(folder / "tagged.parquet", index=False)
@@ -213,6 +267,7 @@ def write_tables(
     tables = {
         "tags.csv": tags_csv, "drivers.csv": drivers, "regression.csv": regression,
         "segments.csv": segments, "trends.csv": trends, "subscores.csv": subscores,
+        "nps_trend.csv": nps_trend, "segment_drivers.csv": segment_drivers,
         "emergent_themes.csv": emergent, "clusters.csv": clusters,
     }  # fmt: skip
     for name, table in tables.items():

@@ -7,8 +7,6 @@ ingest -> normalize (in ingest) -> split sentences -> lookup-tag -> embed -> clu
 
 from __future__ import annotations
 
-import hashlib
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,21 +15,18 @@ import pandas as pd
 
 from analysis.drivers import compute_drivers
 from analysis.regression import theme_regression
-from analysis.segments import segment_table
+from analysis.segments import nps_trend, segment_drivers, segment_table
 from analysis.subscores import MAX_SUBSCORES, subscore_drivers
 from analysis.trends import early_warnings, theme_trends
 from koe.config import SAMPLE_INPUT, KoeConfig
 from koe.frames import COMMENT_COLUMNS
-from koe.ingest import ColumnMapping, prepare_comments, read_table
+from koe.ingest import ColumnMapping
 from koe.normalize import is_non_answer
+from koe.sources import prepare_sources, read_input
 from koe.store import RunStore
-from models.embedding_cache import embed_with_cache
-from taggers.cluster import discover_themes
-from taggers.lookup import LookupTagger, tags_frame
-from taggers.polarity import mention_polarity
-from taggers.routing import route_comments
+from taggers.lookup import LookupTagger
+from taggers.routing import follow_up_list, route_comments, thank_you_list
 from taggers.sentences import split_sentences
-from taggers.tokenize import tokenize
 
 
 @dataclass
@@ -43,6 +38,10 @@ class IngestResult:
     input_sha256: str
     sub_scores: list[str]
     segments: list[str]
+    source_kind: str = "file"  # file | folder | sql (koe.sources)
+    files: list[tuple[str, str, int]] = field(default_factory=list)  # (path, sha256, rows) read
+    skipped_files: list[str] = field(default_factory=list)  # a folder's already processed files
+    origins: list[str] = field(default_factory=list)  # source label per accepted comment
 
 
 @dataclass
@@ -58,23 +57,24 @@ def input_path_of(config: KoeConfig) -> Path:
     return Path(config.input) if config.input is not None else SAMPLE_INPUT
 
 
-def ingest(config: KoeConfig) -> IngestResult:
+def ingest(config: KoeConfig, store: RunStore | None = None) -> IngestResult:
     """Read the input and split it into accepted comments and quarantined rows.
 
-    Adds ``non_answer`` (bool: 「特になし」 and the like) to the CommentFrame.
+    The input is a file, the new files of a folder or a SQL query (koe.sources); with a
+    ``store``, a folder's files processed by earlier runs are skipped and ids accepted from
+    another file by an earlier run are duplicates (first wins). Adds ``non_answer`` (bool:
+    「特になし」 and the like) to the CommentFrame.
     """
-    path = input_path_of(config)
+    raw = read_input(config, store.processed_files() if store is not None else None)
     columns = config.columns
-    raw = read_table(path)
     canonical = {columns.id, columns.text, columns.score, columns.date, columns.customer_id}
+    tables = [table for _, table in raw.tables]
+    shared = [c for c in tables[0].columns if all(c in t.columns for t in tables)] if tables else []
     sub_scores = (
         list(config.sub_scores)
         if config.sub_scores is not None
-        else [
-            c for c in raw.columns
-            if c.startswith(config.sub_score_prefix) and c not in canonical
-        ]
-    )  # fmt: skip
+        else [c for c in shared if c.startswith(config.sub_score_prefix) and c not in canonical]
+    )
     mapping = ColumnMapping(
         id=columns.id,
         text=columns.text,
@@ -84,7 +84,9 @@ def ingest(config: KoeConfig) -> IngestResult:
         sub_scores=tuple(sub_scores),
         segments=tuple(config.segments) if config.segments is not None else None,
     )
-    comments, quarantine = prepare_comments(raw, mapping, source=str(path))
+    comments, quarantine, origins = prepare_sources(
+        raw, mapping, store.comment_sources if store is not None else None
+    )
     known = {*COMMENT_COLUMNS, *sub_scores}
     segments = [c for c in comments.columns if c not in known]
     comments = comments.copy()
@@ -92,11 +94,15 @@ def ingest(config: KoeConfig) -> IngestResult:
     return IngestResult(
         comments=comments,
         quarantine=quarantine,
-        input_rows=len(raw),
-        input_path=str(path),
-        input_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        input_rows=raw.rows,
+        input_path=raw.label,
+        input_sha256=raw.sha256,
         sub_scores=sub_scores,
         segments=segments,
+        source_kind=raw.kind,
+        files=[(f.path, f.sha256, f.rows) for f in raw.files],
+        skipped_files=raw.skipped,
+        origins=origins,
     )
 
 
@@ -124,80 +130,12 @@ def discover(
 
     Returns the assignments (units with cluster_id/label/similarity), the emergent themes
     table, cluster tags (TagFrame rows with source "cluster") and info for the manifest.
+    Cluster ids are kept across runs through ``store`` (see koe.discover.run_discovery).
     """
-    cfg = config.cluster
-    if cfg.unit == "sentence":
-        units = sentences.rename(columns={"sentence": "text"})[
-            ["id", "sentence_idx", "text", "start", "end"]
-        ]
-        tagged_keys = set(zip(lookup_tags["id"], lookup_tags["sentence_idx"], strict=True))
-        is_tagged = [
-            (i, s) in tagged_keys for i, s in zip(units["id"], units["sentence_idx"], strict=True)
-        ]
-    else:
-        keep = comments[~comments["non_answer"]]
-        units = pd.DataFrame(
-            {"id": keep["id"], "sentence_idx": 0, "text": keep["text"], "start": 0,
-             "end": keep["text"].str.len()}
-        )  # fmt: skip
-        is_tagged = units["id"].isin(set(lookup_tags["id"])).tolist()
-    units = units.reset_index(drop=True)
-    candidates = units[[not t for t in is_tagged]] if cfg.only_untagged else units
-    info: dict[str, Any] = {"unit": cfg.unit, "units": len(units), "candidates": len(candidates)}
-    if not cfg.enabled or candidates.empty:
-        info["message"] = "clustering disabled" if not cfg.enabled else "nothing to cluster"
-        empty = candidates.assign(cluster_id="", cluster_label="", similarity=float("nan"))
-        return DiscoveryResult(empty, _empty_themes(), tags_frame([]), info)
-    vectors, stats = embed_with_cache(
-        candidates["text"].tolist(),
-        config.embedding_model,
-        store,
-        show_progress=sys.stderr.isatty(),
-    )
-    info["embedding"] = stats.__dict__
-    assignments, themes, message = discover_themes(
-        candidates.reset_index(drop=True),
-        vectors,
-        comments,
-        distance_threshold=cfg.distance_threshold,
-        min_cluster_size=cfg.min_cluster_size,
-        assign_threshold=cfg.assign_threshold,
-        max_keywords=cfg.max_keywords,
-        representatives=cfg.representatives,
-        seed=config.seed,
-    )
-    info["message"] = message
-    info["clusters"] = len(themes)
-    clustered = assignments[assignments["cluster_id"] != ""]
-    info["outlier_share"] = 1 - len(clustered) / len(assignments) if len(assignments) else 0.0
-    rows = []
-    for row in clustered.itertuples(index=False):
-        tokens = tokenize(row.text)
-        pol = mention_polarity(tokens, (0, max(len(tokens), 1)), tagger.lexicon)
-        rows.append(
-            {
-                "id": row.id,
-                "sentence_idx": int(row.sentence_idx),
-                "theme": row.cluster_id,
-                "theme_name": row.cluster_label,
-                "parent": "",
-                "department": "triage",
-                "polarity": pol.polarity,
-                "is_request": pol.is_request,
-                "source": "cluster",
-                "evidence": row.text,
-                "start": int(row.start),
-                "end": int(row.end),
-            }
-        )
-    return DiscoveryResult(assignments, themes, tags_frame(rows), info)
+    from koe.discover import run_discovery
 
-
-def _empty_themes() -> pd.DataFrame:
-    return pd.DataFrame(
-        columns=["cluster_id", "label", "keywords", "size", "comments", "share",
-                 "promoters_share", "detractors_share", "nps", "representatives"]
-    )  # fmt: skip
+    found = run_discovery(sentences, lookup_tags, comments, config, store, tagger)
+    return DiscoveryResult(found.assignments, found.themes, found.tags, found.info)
 
 
 def drivers(comments: pd.DataFrame, tags: pd.DataFrame, config: KoeConfig) -> pd.DataFrame:
@@ -219,6 +157,8 @@ class AnalysisResult:
     trends: pd.DataFrame
     warnings: pd.DataFrame
     subscores: pd.DataFrame
+    nps_trend: pd.DataFrame
+    segment_drivers: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -257,6 +197,14 @@ def analyze(
         subscores=subscore_drivers(
             comments, sub_scores[:MAX_SUBSCORES], n_boot=cfg.n_boot, seed=config.seed
         ),
+        nps_trend=nps_trend(
+            comments, usable, periods=tuple(dict.fromkeys((cfg.trend_period, "M"))),
+            min_n=cfg.min_n,
+        ),
+        segment_drivers=segment_drivers(
+            comments, tags, usable, min_n=cfg.min_n, n_boot=cfg.segment_n_boot,
+            seed=config.seed, min_mentions=cfg.min_mentions, alpha=cfg.alpha,
+        ),
         info={
             "segments": usable,
             "segments_skipped_too_wide": wide,
@@ -276,6 +224,19 @@ def route(
     """Routed frames per department (see taggers.routing)."""
     return route_comments(
         comments, tags, config.routing_rules(), departments=departments, segments=segments
+    )
+
+
+def close_the_loop(
+    comments: pd.DataFrame, tags: pd.DataFrame, drivers: pd.DataFrame, segments: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(follow_up, thank_you): detractors to contact and every respondent to thank.
+
+    See taggers.routing.follow_up_list and thank_you_list.
+    """
+    return (
+        follow_up_list(comments, tags, drivers=drivers, segments=segments),
+        thank_you_list(comments),
     )
 
 

@@ -1,6 +1,9 @@
 """Prefect settings that koe needs on every machine, applied before Prefect is imported.
 
-- Telemetry off: nothing leaves the machine (PREFECT_SERVER_ANALYTICS_ENABLED=false).
+- Telemetry off: nothing leaves the machine. PREFECT_SERVER_ANALYTICS_ENABLED=false for the
+  server; DO_NOT_TRACK=1 for Prefect's client-side SDK analytics, which Prefect 3.8 checks at
+  import time (the `prefect` CLI and a worker's flow runs need it in their environment too: see
+  README "Nightly schedule").
 - The ephemeral server's first start on a new PREFECT_HOME runs database migrations for ~30 s
   on 2 cores, beyond Prefect's default 20 s startup timeout: allow 180 s.
 - Hugging Face libraries stay offline: koe never downloads models at run time.
@@ -13,6 +16,7 @@ import os
 
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
     "PREFECT_LOGGING_LEVEL": "WARNING",

@@ -6,7 +6,15 @@ import re
 
 import pandas as pd
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+_FILE_ID = re.compile(r"[a-z0-9_]{1,64}")
+# Device names Windows will not open as files (con.csv is the console), whatever the extension.
+_WINDOWS_DEVICES = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
+)
+# File names in routed/ that are not departments (close-the-loop lists).
+RESERVED_FILE_IDS = frozenset({"follow_up", "thank_you"})
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # International (+81 3 1234 5678), Japanese (03-1234-5678, 090-1234-5678, 0120-123-456,
@@ -25,9 +33,26 @@ def mask_personal_data(text: str) -> str:
     return _POSTAL.sub("[postal]", text)
 
 
+def check_department_id(department: object) -> str:
+    """Return ``department`` if it is safe as a file name in routed/, else raise ValueError.
+
+    Safe: 1-64 characters of ``[a-z0-9_]`` (no path separators, dots or ``..``), not a
+    Windows device name (con, nul, com1, ...) and not a close-the-loop list name.
+    """
+    if not isinstance(department, str) or not _FILE_ID.fullmatch(department):
+        raise ValueError(
+            f"department {department!r} is not a safe file name: use 1-64 characters a-z, 0-9, _"
+        )
+    if department in _WINDOWS_DEVICES:
+        raise ValueError(f"department {department!r} is a reserved device name on Windows")
+    if department in RESERVED_FILE_IDS:
+        raise ValueError(f"department {department!r} is reserved for a close-the-loop list")
+    return department
+
+
 def neutralize_formula(value: object) -> object:
     """Prefix a cell that a spreadsheet would read as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 

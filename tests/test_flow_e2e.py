@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from koe.cli import app
+from koe.report import external_references
 
 from .conftest import FIXTURES
 
@@ -19,6 +20,8 @@ EXPECTED_FILES = [
     "regression.csv", "segments.csv", "trends.csv", "subscores.csv",
     "manifest.json", "emergent_themes.csv", "clusters.csv",
     "routed/support.csv", "routed/marketing.csv", "routed/product.csv", "routed/triage.csv",
+    "routed/support.xlsx", "routed/follow_up.csv", "routed/follow_up.xlsx",
+    "routed/thank_you.csv", "routed/thank_you.xlsx",
 ]  # fmt: skip
 
 
@@ -79,7 +82,8 @@ def test_tagged_parquet_has_one_row_per_accepted_comment(two_runs):
 def test_report_is_self_contained_html(two_runs):
     html = (two_runs[0] / "report.html").read_text(encoding="utf-8")
     assert "顧客の声" in html and "<table>" in html
-    assert "http://" not in html and "https://" not in html
+    # plotly.js is inlined once (its code names URLs it never loads); no element loads anything
+    assert external_references(html) == [] and html.count("* plotly.js v") == 1
 
 
 def test_seeded_rerun_gives_identical_tags_clusters_and_drivers(two_runs):

@@ -101,3 +101,19 @@ def test_routed_csv_has_bom_and_masked_text(tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(tmp_path / "support.csv", encoding="utf-8-sig")
     assert back.loc[0, "text"] == "'=返信が遅い [email]"
+
+
+def test_untagged_comments_say_which_emergent_theme_caught_them():
+    comments, tags = frames()
+    comments.loc[3, ["text", "non_answer"]] = ["ログインできない", False]
+    cluster = tags_frame([{
+        "id": "d", "sentence_idx": 0, "theme": "cluster_02", "theme_name": "ログイン", "parent": "",
+        "department": "triage", "polarity": "negative", "is_request": False, "source": "cluster",
+        "evidence": "ログインできない", "start": 0, "end": 8,
+    }])  # fmt: skip
+    routed = route_comments(comments, pd.concat([tags, cluster], ignore_index=True),
+                            KoeConfig().routing_rules())  # fmt: skip
+    row = routed["triage"].set_index("id").loc["d"]
+    assert row["routed_by"] == "rule:untagged_triage; cluster:cluster_02"
+    assert row["evidence"] == "ログインできない"
+    assert row["themes"] == "cluster_02(negative)"

@@ -1,0 +1,435 @@
+"""report.html: one self-contained analyst report (no network needed to open it).
+
+Charts are plotly figures; the plotly.js bundle is inlined once in the page head and every
+figure is written with ``include_plotlyjs=False``, so the file opens offline (about 4.8 MB, most
+of it plotly.js). All user text goes through jinja2's autoescape; text inside plotly figures is
+HTML-escaped too (plotly reads a subset of HTML in labels) and plotly writes its JSON with
+``<``, ``>`` and ``/`` escaped. Comment text shown in the report is PII-masked like the routed
+files.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import plotly.graph_objects as go
+from markupsafe import Markup, escape
+from plotly.offline import get_plotlyjs
+
+from analysis.nps import nps_by_period, nps_summary
+from koe import __version__
+from koe.safety import mask_personal_data
+
+FONT_STACK = (
+    '"Noto Sans CJK JP", "Noto Sans JP", "Hiragino Sans", "Hiragino Kaku Gothic ProN", '
+    '"Yu Gothic", YuGothic, Meiryo, "Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji", '
+    "sans-serif"
+)
+POLARITY_COLORS = {"positive": "#2e8b57", "negative": "#d9534f", "neutral": "#8a8a8a"}
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+MAX_DRILLDOWN_THEMES = 30
+EXAMPLES_PER_POLARITY = 3
+MAX_SEGMENT_ROWS = 40
+
+
+def _fmt(value: Any, digits: int = 1, signed: bool = True) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def _num(value: Any) -> str:
+    """A number for a ``data-v`` sort attribute ("" when missing)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return repr(float(value))
+
+
+def _plain(text: Any) -> str:
+    """User text for a plotly label: plotly reads <b>, <a href> etc., so escape it."""
+    return html.escape(str(text), quote=False)
+
+
+def _figure_html(fig: go.Figure, div_id: str) -> Markup:
+    fig.update_layout(
+        font={"family": FONT_STACK, "size": 13},
+        template="plotly_white",
+        margin={"l": 60, "r": 20, "t": 40, "b": 50},
+    )
+    return Markup(  # plotly escapes <, > and / in its JSON; labels are escaped
+        fig.to_html(
+            full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOTLY_CONFIG,
+            default_height="420px",
+        )
+    )  # fmt: skip
+
+
+def trend_figure(weekly: pd.DataFrame, overall: dict[str, Any]) -> Markup | None:
+    """Weekly NPS with its 95% interval; periods below min_n drawn hollow."""
+    if weekly.empty:
+        return None
+    fig = go.Figure()
+    for small, symbol, name in ((False, "circle", "NPS"), (True, "circle-open", "NPS (small n)")):
+        part = weekly[weekly["small_n"] == small]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["period"], y=part["nps"], mode="markers", name=name,
+                marker={"symbol": symbol, "size": 9, "color": "#1f5fa8"},
+                error_y={"type": "data", "symmetric": False,
+                         "array": (part["ci_high"] - part["nps"]).tolist(),
+                         "arrayminus": (part["nps"] - part["ci_low"]).tolist()},
+                customdata=part[["n", "ci_low", "ci_high"]].to_numpy(),
+                hovertemplate="week of %{x}<br>NPS %{y:.1f} (95% CI %{customdata[1]:.1f} … "
+                "%{customdata[2]:.1f})<br>n = %{customdata[0]}<extra></extra>",
+            )
+        )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=weekly["period"], y=weekly["nps"], mode="lines", showlegend=False,
+            line={"color": "#1f5fa8", "width": 1}, hoverinfo="skip",
+        )
+    )  # fmt: skip
+    if not math.isnan(overall["nps"]):
+        fig.add_hline(
+            y=overall["nps"], line_dash="dot", line_color="#666",
+            annotation_text=f"overall {overall['nps']:+.1f}",
+        )  # fmt: skip
+    fig.update_layout(xaxis_title="week", yaxis_title="NPS", yaxis_range=[-100, 100])
+    fig.update_xaxes(type="category")
+    return _figure_html(fig, "fig-trend")
+
+
+def driver_figure(drivers: pd.DataFrame, label_top: int = 10) -> Markup | None:
+    """Theme volume (mentions) vs impact on NPS with bootstrap CIs, colored by polarity."""
+    rows = drivers[(drivers["polarity"] != "any") & ~drivers["small_n"].astype(bool)]
+    rows = rows[rows["impact"].notna()]
+    if rows.empty:
+        return None
+    labelled = set(rows["impact"].abs().nlargest(label_top).index)
+    fig = go.Figure()
+    for polarity, color in POLARITY_COLORS.items():
+        part = rows[rows["polarity"] == polarity]
+        if part.empty:
+            continue
+        names = [_plain(n) for n in part["theme_name"]]
+        fig.add_trace(
+            go.Scatter(
+                x=part["mentions"], y=part["impact"], mode="markers+text", name=polarity,
+                marker={"color": color, "size": 10, "opacity": 0.85},
+                text=[n if i in labelled else "" for n, i in zip(names, part.index, strict=True)],
+                textposition="top center", textfont={"size": 11},
+                error_y={"type": "data", "symmetric": False, "color": color, "thickness": 1,
+                         "array": (part["impact_ci_high"] - part["impact"]).fillna(0).tolist(),
+                         "arrayminus": (part["impact"] - part["impact_ci_low"]).fillna(0).tolist()},
+                customdata=list(zip(
+                    names, [_plain(t) for t in part["theme"]], part["nps_mentioning"],
+                    part["impact_ci_low"], part["impact_ci_high"], part["q_value"], strict=True,
+                )),
+                hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>"
+                "mentions %{x} · NPS mentioning %{customdata[2]:.1f}<br>"
+                "impact %{y:+.2f} (95% CI %{customdata[3]:+.2f} … %{customdata[4]:+.2f})"
+                "<br>q = %{customdata[5]:.3f}<extra>" + polarity + "</extra>",
+            )
+        )  # fmt: skip
+    fig.add_hline(y=0, line_color="#999", line_width=1)
+    fig.update_layout(
+        xaxis_title="mentions (comments)", yaxis_title="impact on overall NPS (points)",
+        legend_title_text="polarity", height=520,
+    )  # fmt: skip
+    return _figure_html(fig, "fig-drivers")
+
+
+def segment_figure(segments: pd.DataFrame, overall: dict[str, Any]) -> Markup | None:
+    """NPS per segment value with 95% intervals against the overall NPS."""
+    rows = segments[~segments["small_n"].astype(bool)].head(MAX_SEGMENT_ROWS)
+    if rows.empty:
+        return None
+    labels = [f"{_plain(s)} = {_plain(v)}" for s, v in zip(rows["segment"], rows["value"],
+                                                           strict=True)]  # fmt: skip
+    significant = (rows["q_value"] < 0.05).fillna(False)
+    fig = go.Figure(
+        go.Scatter(
+            x=rows["nps"], y=labels, mode="markers",
+            marker={"size": 10, "color": ["#1f5fa8" if s else "#9bb3d1" for s in significant]},
+            error_x={"type": "data", "symmetric": False, "color": "#555", "thickness": 1,
+                     "array": (rows["ci_high"] - rows["nps"]).tolist(),
+                     "arrayminus": (rows["nps"] - rows["ci_low"]).tolist()},
+            customdata=rows[["n", "ci_low", "ci_high", "nps_vs_rest", "q_value"]].to_numpy(),
+            hovertemplate="%{y}<br>NPS %{x:.1f} (95% CI %{customdata[1]:.1f} … "
+            "%{customdata[2]:.1f}), n = %{customdata[0]}<br>vs rest %{customdata[3]:+.1f}, "
+            "q = %{customdata[4]:.3f}<extra></extra>",
+        )
+    )  # fmt: skip
+    if not math.isnan(overall["nps"]):
+        fig.add_vline(x=overall["nps"], line_dash="dot", line_color="#666")
+    fig.update_layout(
+        xaxis_title="NPS (95% CI); dark = differs from the rest (q < 0.05)",
+        xaxis_range=[-100, 100], height=max(260, 26 * len(rows) + 120),
+    )  # fmt: skip
+    fig.update_yaxes(autorange="reversed", type="category")
+    return _figure_html(fig, "fig-segments")
+
+
+def highlight(text: str, spans: list[tuple[int, int]], *, mask_pii: bool = True) -> Markup:
+    """``text`` escaped, with the character ranges ``spans`` wrapped in <mark>.
+
+    Overlapping spans are merged. PII masking is applied piece by piece (offsets refer to the
+    unmasked text).
+    """
+    merged: list[list[int]] = []
+    for start, end in sorted((max(0, s), min(len(text), e)) for s, e in spans if e > s):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        elif start < end:
+            merged.append([start, end])
+
+    def piece(s: str) -> str:
+        return mask_personal_data(s) if mask_pii else s
+
+    out = []
+    pos = 0
+    for start, end in merged:
+        out.append(escape(piece(text[pos:start])))
+        out.append(Markup("<mark>%s</mark>") % piece(text[start:end]))
+        pos = end
+    out.append(escape(piece(text[pos:])))
+    return Markup("").join(out)
+
+
+def _evidence_span(text: str, tag: dict) -> tuple[int, int] | None:
+    start, end, evidence = tag.get("start"), tag.get("end"), str(tag.get("evidence") or "")
+    try:
+        start, end = int(start), int(end)
+    except (TypeError, ValueError):
+        start = end = -1
+    if 0 <= start < end <= len(text) and (not evidence or text[start:end] == evidence):
+        return start, end
+    found = text.find(evidence) if evidence else -1
+    return (found, found + len(evidence)) if found >= 0 else None
+
+
+_CLASS_RANK = {
+    "negative": {"detractor": 0, "passive": 1, "promoter": 2},
+    "positive": {"promoter": 0, "passive": 1, "detractor": 2},
+}
+
+
+def theme_drilldown(
+    comments: pd.DataFrame,
+    tags: pd.DataFrame,
+    drivers: pd.DataFrame,
+    *,
+    mask_pii: bool = True,
+    max_themes: int = MAX_DRILLDOWN_THEMES,
+    per_polarity: int = EXAMPLES_PER_POLARITY,
+) -> list[dict[str, Any]]:
+    """Per lookup theme (most impact first): its driver rows and representative comments.
+
+    Representatives per polarity: comments whose class fits the polarity first (detractors for
+    negative mentions, promoters for positive), then comments of about 60 characters, then id;
+    the evidence of that theme is highlighted with <mark>.
+    """
+    lookup = drivers[(drivers["source"] == "lookup") & (drivers["polarity"] != "any")]
+    if lookup.empty or tags.empty:
+        return []
+    strength = (
+        lookup.assign(_rank=lookup["small_n"].astype(bool).astype(int), _abs=lookup["impact"].abs())
+        .groupby("theme", sort=False)
+        .agg(_rank=("_rank", "min"), _abs=("_abs", "max"), mentions=("mentions", "sum"))
+        .sort_values(["_rank", "_abs", "mentions"], ascending=[True, False, False])
+    )
+    by_comment = (
+        comments.drop_duplicates("id")
+        .set_index("id")[["text", "score", "nps_class"]]
+        .to_dict("index")
+    )
+    theme_tags = tags[tags["source"] == "lookup"]
+    out = []
+    for theme in strength.index[:max_themes]:
+        rows = lookup[lookup["theme"] == theme]
+        own = theme_tags[theme_tags["theme"] == theme]
+        sections = []
+        order = rows.assign(_small=rows["small_n"].astype(bool), _abs=rows["impact"].abs())
+        order = order.sort_values(["_small", "_abs"], ascending=[True, False], na_position="last")
+        for row in order.drop(columns=["_small", "_abs"]).to_dict("records"):
+            pol = row["polarity"]
+            mentions = own[own["polarity"] == pol]
+            ids = [i for i in dict.fromkeys(mentions["id"]) if i in by_comment]
+            rank = _CLASS_RANK.get(pol, {})
+            ids.sort(key=lambda i: (
+                rank.get(by_comment[i]["nps_class"], 0),
+                abs(len(str(by_comment[i]["text"])) - 60), str(i),
+            ))  # fmt: skip
+            examples = []
+            for cid in ids[:per_polarity]:
+                info = by_comment[cid]
+                text = str(info["text"])
+                spans = [
+                    s for t in mentions[mentions["id"] == cid].to_dict("records")
+                    if (s := _evidence_span(text, t)) is not None
+                ]  # fmt: skip
+                examples.append(
+                    {"id": cid, "score": info["score"], "nps_class": info["nps_class"],
+                     "html": highlight(text, spans, mask_pii=mask_pii)}
+                )  # fmt: skip
+            sections.append({**row, "examples": examples})
+        first = rows.iloc[0]
+        out.append(
+            {"theme": theme, "theme_name": first["theme_name"], "department": first["department"],
+             "sections": sections}
+        )  # fmt: skip
+    return out
+
+
+def _emergent(emergent: pd.DataFrame, mask_pii: bool) -> list[dict[str, Any]]:
+    out = []
+    for row in emergent.to_dict("records"):
+        reps = [r for r in str(row.get("representatives") or "").split(" | ") if r]
+        out.append(
+            {**row, "examples": [mask_personal_data(r) if mask_pii else r for r in reps],
+             "command": f"koe themes accept {row['cluster_id']} --as THEME_ID "
+                        "--department DEPARTMENT"}
+        )  # fmt: skip
+    return out
+
+
+def report_context(
+    *,
+    run_id: str,
+    input_path: str,
+    comments: pd.DataFrame,
+    drivers: pd.DataFrame,
+    emergent: pd.DataFrame,
+    routed_counts: dict[str, int],
+    quarantine: pd.DataFrame,
+    counts: dict[str, int],
+    messages: list[str],
+    analysis: Any,
+    min_mentions: int,
+    min_n: int,
+    tags: pd.DataFrame | None = None,
+    close_the_loop: dict[str, int] | None = None,
+    mask_pii: bool = True,
+) -> dict[str, Any]:
+    """Everything report.html shows, from the run's frames (``analysis``: AnalysisResult)."""
+    weekly = (
+        nps_by_period(comments, period="W", date_col="date", min_n=min_n)
+        if comments["date"].notna().any()
+        else pd.DataFrame()
+    )
+    if not weekly.empty:
+        weekly = weekly.assign(period=weekly["period"].dt.strftime("%Y-%m-%d"))
+    overall = nps_summary(comments["score"], min_n=min_n)
+    segments = analysis.segments
+    segment_rows = (
+        segments[~segments["small_n"]].sort_values("nps_vs_rest", key=abs, ascending=False).head(20)
+    )
+    departments = sorted(routed_counts)
+    return {
+        "run_id": run_id,
+        "input_path": input_path,
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "version": __version__,
+        "font_stack": Markup(FONT_STACK),  # a constant; inside <style>, entities would break it
+        "plotly_js": Markup(get_plotlyjs()),  # the plotly.js bundle, inlined once
+        "overall": overall,
+        "counts": counts,
+        "messages": messages,
+        "drivers": drivers.to_dict("records"),
+        "driver_chart": driver_figure(drivers),
+        "trend_chart": trend_figure(weekly, overall),
+        "segment_chart": segment_figure(segments, overall),
+        "weekly": weekly.to_dict("records"),
+        "emergent": _emergent(emergent, mask_pii),
+        "departments": departments,
+        "drilldown": theme_drilldown(comments, tags, drivers, mask_pii=mask_pii)
+        if tags is not None
+        else [],
+        "routed": [
+            {
+                "department": d,
+                "rows": routed_counts[d],
+                "file": f"routed/{d}.csv",
+                "xlsx": f"routed/{d}.xlsx",
+            }
+            for d in departments
+        ],
+        "close_the_loop": [
+            {"name": n, "rows": r, "file": f"routed/{n}.csv", "xlsx": f"routed/{n}.xlsx"}
+            for n, r in (close_the_loop or {}).items()
+        ],
+        "quarantine": [
+            {"reason": r, "rows": int(n)}
+            for r, n in quarantine["reason"].value_counts().sort_index().items()
+        ],
+        "min_mentions": min_mentions,
+        "warnings": analysis.warnings.to_dict("records"),
+        "segments": segment_rows.to_dict("records"),
+        "regression": analysis.regression[analysis.regression["target"] == "detractor"]
+        .head(20)
+        .to_dict("records"),
+        "subscores": analysis.subscores.to_dict("records"),
+    }
+
+
+class _ExternalRefs(HTMLParser):
+    RESOURCE_ATTRS = frozenset({"src", "href", "data", "poster", "srcset", "background"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            v = (value or "").strip().lower()
+            if tag == "a" and name == "href":  # a link the reader may follow: only no web URLs
+                bad = v.startswith(("http:", "https:", "//", "ftp:"))
+            elif name in self.RESOURCE_ATTRS:  # loaded with the page: only in-page data
+                bad = bool(v) and not v.startswith(("#", "data:"))
+            else:
+                bad = name == "style" and "url(" in v
+            if bad:
+                self.found.append(f"<{tag} {name}={value!r}>")
+
+
+def external_references(page: str) -> list[str]:
+    """Elements of an HTML page that load another file or URL, or link to the web.
+
+    Relative ``<a href>`` links (to the run folder's CSV files) are fine; the text of scripts
+    is not read (plotly.js names URLs in strings it never loads).
+    """
+    parser = _ExternalRefs()
+    parser.feed(page)
+    return parser.found
+
+
+def render_report(context: dict[str, Any]) -> str:
+    """Render report.html: one file, inline CSS, JS and plotly.js; no external resources."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=True,
+    )
+    impacts = [abs(d["impact"]) for d in context["drivers"] if not math.isnan(d["impact"])]
+    scale = 160 / max(impacts) if impacts and max(impacts) > 0 else 0
+    env.globals.update(
+        fmt=_fmt,
+        num=_num,
+        pct=lambda a, b: f"{100 * a / b:.0f}%" if b else "–",
+        bar=lambda v: 0 if v is None or math.isnan(v) else max(1, round(abs(v) * scale)),
+    )
+    page = env.get_template("report.html.j2").render(**context)
+    refs = external_references(page)
+    if refs:  # the report must open offline
+        raise ValueError(f"report.html would load external resources: {refs[:3]}")
+    return page

@@ -1,0 +1,122 @@
+"""report.html: self-contained, plotly.js once, every section, user text escaped."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from analysis.drivers import DRIVER_COLUMNS, compute_drivers
+from koe.report import (
+    FONT_STACK,
+    external_references,
+    highlight,
+    render_report,
+    theme_drilldown,
+)
+from taggers.lookup import tags_frame
+
+from .report_data import EMAIL_TEXT, XSS_NAME, XSS_TEXT, context, survey
+
+
+@pytest.fixture(scope="module")
+def ctx() -> dict:
+    return context()
+
+
+@pytest.fixture(scope="module")
+def page(ctx) -> str:
+    return render_report(ctx)
+
+
+def test_report_inlines_plotly_once_and_loads_nothing_from_outside(page):
+    assert page.count("<script") == 5  # plotly.js, three figures, the table sorter
+    assert page.count("* plotly.js v") == 1  # the bundle's banner: inlined once
+    assert page.count("Plotly.newPlot(") == 3
+    assert external_references(page) == []
+    # the page links only to the run folder's files
+    assert 'href="routed/follow_up.csv"' in page and 'href="routed/support.xlsx"' in page
+    assert 4_000_000 < len(page.encode()) < 6_000_000  # plotly.min.js is most of it
+
+
+def test_external_references_are_found():
+    assert external_references('<script src="https://cdn.plot.ly/plotly.js"></script>')
+    assert external_references('<link rel="stylesheet" href="//fonts.example/x.css">')
+    assert external_references('<img src="logo.png">')
+    assert external_references('<a href="https://example.com">x</a>')
+    assert external_references('<div style="background: url(x.png)">') != []
+    assert external_references('<a href="routed/x.csv">x</a><a href="#top">t</a>') == []
+    assert external_references('<script>var u = "<img src=https://x>";</script>') == []
+
+
+def test_report_has_every_section(page):
+    for marker in ['id="fig-trend"', 'id="fig-drivers"', 'id="fig-segments"', 'id="driver-table"',
+                   'class="sortable"', "<details", "<mark>", "早期警戒",
+                   "pricing negative: 17 mentions in week of 2026-10-26",
+                   "koe themes accept cluster_01 --as THEME_ID --department DEPARTMENT",
+                   "ログイン・エラー", "二段階認証のエラーが出る", "follow_up", "thank_you",
+                   "invalid_score"]:  # fmt: skip
+        assert marker in page, marker
+    # the Japanese font stack reaches the CSS unescaped
+    assert f"font-family: {FONT_STACK};" in page and '"Noto Sans CJK JP"' in FONT_STACK
+    for family in ("Hiragino", "Yu Gothic", "Meiryo"):
+        assert family in FONT_STACK
+
+
+def test_driver_table_rows_carry_sortable_numbers(page, ctx):
+    start = page.index('id="driver-table"')
+    table = page[start : page.index("</table>", start)]
+    impacts = [float(v) for v in re.findall(r'class="impact" data-v="([-0-9.e]+)"', table)]
+    expected = [d["impact"] for d in ctx["drivers"]]
+    assert impacts == pytest.approx(expected) and len(impacts) > 5
+
+
+def test_user_text_is_escaped_everywhere(page):
+    assert "<script>alert" not in page and XSS_NAME not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # the theme name, escaped in HTML
+    # in plotly's JSON too: HTML-escaped for plotly's label parser
+    figure = page[page.index('id="fig-drivers"') :]
+    figure = figure[: figure.index("</script>")]
+    assert '"&lt;img src=x onerror=alert(1)&gt;"' in figure and "<img" not in figure
+    assert "taro@example.co.jp" not in page  # the e-mail in a comment is masked
+    assert "[email]" in page
+
+
+def test_highlight_marks_escapes_and_masks():
+    text = "<b>返信</b>が遅い。mail a@b.jp"
+    html = str(highlight(text, [(3, 5), (4, 6)]))
+    assert html == "&lt;b&gt;<mark>返信&lt;</mark>/b&gt;が遅い。mail [email]"
+    assert str(highlight("abc", [])) == "abc"
+    assert str(highlight("a@b.jp", [], mask_pii=False)) == "a@b.jp"
+
+
+def test_drilldown_shows_representative_comments_with_their_evidence():
+    comments, tags = survey()
+    drivers = compute_drivers(comments, tags, n_boot=0, min_mentions=5)
+    themes = theme_drilldown(comments, tags, drivers)
+    by_theme = {t["theme"]: t for t in themes}
+    speed = by_theme["support_response_speed"]["sections"][0]
+    assert speed["polarity"] == "negative" and len(speed["examples"]) == 3
+    # detractors first for a complaint; each example marks the evidence
+    assert all(e["nps_class"] == "detractor" for e in speed["examples"])
+    assert all("<mark>返信</mark>" in str(e["html"]) for e in speed["examples"])
+    shown = " ".join(str(e["html"]) for t in themes for s in t["sections"] for e in s["examples"])
+    assert "<script>" not in shown and "taro@" not in shown
+    assert XSS_TEXT not in shown and EMAIL_TEXT not in shown
+
+
+def test_report_renders_without_dates_themes_or_emergent_themes():
+    comments, _ = survey(n=40, spike=0)
+    no_tags = tags_frame([])
+    ctx = context(
+        comments=comments.assign(date=pd.NaT),
+        tags=no_tags,
+        drivers=pd.DataFrame(columns=DRIVER_COLUMNS),
+        emergent=pd.DataFrame(columns=["cluster_id", "representatives"]),
+    )
+    page = render_report(ctx)
+    assert "No dates in the input" in page and "No emergent themes" in page
+    assert "No lookup theme was mentioned" in page
+    assert "No theme has enough mentions for the chart" in page
+    assert external_references(page) == []
