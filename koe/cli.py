@@ -137,7 +137,8 @@ def run(
     )
     for name in ("report.html", "tagged.parquet", "tags.csv", "drivers.csv", "quarantine.csv"):
         typer.echo(f"  {Path(folder) / name}")
-    typer.echo(f"  {Path(folder) / 'routed'}/ ({', '.join(sorted(manifest['routed']))})")
+    routed = [*sorted(manifest["routed"]), *manifest.get("close_the_loop", {})]
+    typer.echo(f"  {Path(folder) / 'routed'}/ ({', '.join(routed)})")
 
 
 @app.command()
