@@ -65,6 +65,7 @@ class SudachiTokenizer:
             dictionary = Dictionary(dict=self.dict_name)
             self._local.mode_c = dictionary.create(SplitMode.C)
             self._local.mode_a = SplitMode.A
+            self._local.pos_of = _PosCache(dictionary)
         return self._local.mode_c, self._local.mode_a
 
     def __getstate__(self) -> dict[str, str]:
@@ -100,11 +101,12 @@ class SudachiTokenizer:
 
     def _tokenize_chunk(self, text: str, with_a: bool) -> tuple[list[Token], list[Token]]:
         tokenizer, split_mode_a = self._tokenizers()
+        pos_of = self._local.pos_of
         mode_c: list[Token] = []
         mode_a: list[Token] = []
         split = False
         for m in tokenizer.tokenize(text):
-            token = _token(m)
+            token = _token(m, pos_of)
             if token is None:
                 continue
             mode_c.append(token)
@@ -112,14 +114,26 @@ class SudachiTokenizer:
             parts = m.split(split_mode_a) if with_a and token.end - token.start > 1 else ()
             if len(parts) > 1:
                 split = True
-                mode_a.extend(t for t in map(_token, parts) if t is not None)
+                mode_a.extend(t for t in (_token(p, pos_of) for p in parts) if t is not None)
             else:
                 mode_a.append(token)
         return mode_c, (mode_a if split else mode_c)
 
 
-def _token(m) -> Token | None:
-    pos = m.part_of_speech()
+class _PosCache(dict):
+    """Part-of-speech tuples by id: one dictionary lookup per POS, not one tuple per token."""
+
+    def __init__(self, dictionary) -> None:
+        super().__init__()
+        self._dictionary = dictionary
+
+    def __missing__(self, pos_id: int) -> tuple[str, ...]:
+        pos = self[pos_id] = tuple(self._dictionary.pos_of(pos_id))
+        return pos
+
+
+def _token(m, pos_of: _PosCache) -> Token | None:
+    pos = pos_of[m.part_of_speech_id()]
     if pos[0] == "空白":
         return None
     return Token(
