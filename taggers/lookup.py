@@ -134,6 +134,9 @@ class LookupTagger:
         self.lexicon = lexicon
         self.window = window
         self.polarity_fallback = polarity_fallback
+        self._request_catchers = tuple(
+            t for t in lists.themes.values() if t.catch_requests and t.parent
+        )
         keywords_c, keywords_a, excl_c, excl_a = [], [], [], []
         for theme in lists.themes.values():
             for kw in theme.keywords:
@@ -239,17 +242,18 @@ class LookupTagger:
         theme under the same parent: 「Slackに通知を飛ばせるようにしてほしい」 is a feature
         request about integrations. The evidence is the request marker. (A request without any
         theme — 「これからも頑張ってください」「また利用したい」 — is left alone.)"""
-        catchers = [t for t in self.lists.themes.values() if t.catch_requests and t.id not in best]
+        parents = {self.lists.themes[t].parent for t in best}
+        catchers = [
+            t for t in self._request_catchers if t.id not in best and t.parent in parents
+        ]  # fmt: skip
         if not catchers:
             return
         span = request_span(tokens, self.lexicon)
         if span is None:
             return
-        parents = {self.lists.themes[t].parent for t in best}
+        char_start, char_end = tokens[span[0]].start, tokens[span[1] - 1].end
         for theme in catchers:
-            if theme.parent and theme.parent in parents:
-                char_start, char_end = tokens[span[0]].start, tokens[span[1] - 1].end
-                best[theme.id] = Mention(theme.id, span[0], span[1], char_start, char_end)
+            best[theme.id] = Mention(theme.id, span[0], span[1], char_start, char_end)
 
     def tag(self, sentences: pd.DataFrame) -> pd.DataFrame:
         """Tag a SentenceFrame.
