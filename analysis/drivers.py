@@ -46,7 +46,7 @@ Statistics:
     * NPS and its variance are those of ``analysis.nps``: NPS = 100·(p - d) and per-respondent
       variance 100²·(p + d - (p - d)²), p and d the promoter and detractor shares.
     * Bootstrap: ``n_boot`` resamples of the comments with replacement (numpy Generator seeded
-      with ``seed``). The resample index matrix is drawn once per call and shared by every
+      with ``seed``), drawn as counts of the distinct comment rows. They are shared by every
       (theme, polarity) row, so the intervals of different rows are computed on the same
       resamples. Interval level is 1 - alpha (95% by default): the alpha/2 and 1 - alpha/2
       percentiles (linear interpolation) of the replicate values. Replicates where the statistic
@@ -78,6 +78,7 @@ from analysis.nps import (
     nps_difference_test,
     nps_from_counts,
 )
+from analysis.resample import distinct_rows, resample_counts
 from koe.frames import POLARITIES
 
 DRIVER_COLUMNS = (
@@ -200,25 +201,26 @@ def _bootstrap(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bootstrap replicates of nps_mentioning and impact, each (rows x n_boot).
 
-    The replicate index matrix (n_boot x n_comments) is drawn from one seeded Generator (in
-    fixed-size chunks of replicates to bound memory) and turned into per-comment draw counts;
-    every row's statistics are then sparse-matrix products with those counts.
+    Each replicate is a multinomial draw of how often each distinct comment row (theme flags,
+    promoter, detractor) is in the resample (analysis.resample), from one seeded Generator in
+    fixed-size chunks of replicates; every row's statistics are sparse-matrix products with
+    those counts, so the cost depends on the distinct rows, not on the comments.
     """
     n = x.shape[1]
+    # comments with the same theme flags and class are exchangeable (analysis.resample)
+    first, _, counts = distinct_rows(x.T.tocsr(), prom, det)
+    xd = x[:, first].tocsr()
+    promf = prom[first].astype(float)
+    detf = det[first].astype(float)
     rng = np.random.default_rng(seed)
-    chunk = max(1, _BOOT_CHUNK_CELLS // n)
+    chunk = max(1, _BOOT_CHUNK_CELLS // counts.size)
     nps_m_parts, impact_parts = [], []
-    promf = prom.astype(float)
-    detf = det.astype(float)
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
-        idx = rng.integers(0, n, size=(b, n))
-        offsets = (np.arange(b) * n)[:, None]
-        counts = np.bincount((idx + offsets).ravel(), minlength=b * n).reshape(b, n)
-        counts_t = counts.T.astype(float)  # n x b
-        n_m = np.asarray(x @ counts_t)  # k x b
-        p_m = np.asarray(x @ (counts_t * promf[:, None]))
-        d_m = np.asarray(x @ (counts_t * detf[:, None]))
+        counts_t = resample_counts(rng, counts, b).T  # distinct rows x b
+        n_m = np.asarray(xd @ counts_t)  # k x b
+        p_m = np.asarray(xd @ (counts_t * promf[:, None]))
+        d_m = np.asarray(xd @ (counts_t * detf[:, None]))
         p_all = promf @ counts_t  # b
         d_all = detf @ counts_t
         nps_m_parts.append(nps_from_counts(p_m, d_m, n_m))

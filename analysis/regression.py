@@ -5,7 +5,7 @@ time, so two themes that are often mentioned together share each other's effect 
 one looks like a driver too). ``theme_regression`` fits one model over all themes at once:
 
 * target "detractor" (score 0-6 vs 7-10) or "promoter" (9-10 vs 0-8): L2-penalized logistic
-  regression (scikit-learn ``LogisticRegression``, lbfgs, deterministic);
+  regression (scikit-learn ``LogisticRegression``, Newton-Cholesky, deterministic);
 * target "score" (0-10): ridge regression, closed form.
 
 Features: one 0/1 column per (theme, polarity) with polarity in positive, negative, neutral, set
@@ -48,8 +48,10 @@ row order), n_boot, valid_boot (replicates that could be fitted: a logistic repl
 resample has a single class is skipped).
 
 Bootstrap: ``n_boot`` resamples of the comments with replacement (numpy Generator seeded with
-``seed``), fitted as count weights; each logistic refit starts from the full-data coefficients
-(warm start), so the order of the replicates does not matter. p-values use the bootstrap
+``seed``), drawn and fitted as count weights of the distinct (features, target) rows
+(analysis.resample: the cost depends on the distinct rows, not on the comments); each
+logistic refit starts from the full-data coefficients (warm start), so the order of the
+replicates does not matter. p-values use the bootstrap
 standard error rather than the share of replicates on either side of 0: the latter cannot go
 below 1/n_boot, so after BH over m features a lone strong driver would get q >= m/n_boot.
 """
@@ -66,6 +68,7 @@ from sklearn.linear_model import LogisticRegression
 
 from analysis.drivers import benjamini_hochberg
 from analysis.nps import DETRACTOR_MAX, PROMOTER_MIN
+from analysis.resample import distinct_rows, resample_counts
 from koe.frames import POLARITIES
 
 REGRESSION_COLUMNS = (
@@ -177,10 +180,6 @@ def _fit_ridge(
     return coef, float(my - mx @ coef)
 
 
-def _boot_counts(rng: np.random.Generator, n: int) -> np.ndarray:
-    return np.bincount(rng.integers(0, n, size=n), minlength=n).astype(float)
-
-
 def _bootstrap_p(coef: np.ndarray, reps: np.ndarray) -> np.ndarray:
     """Two-sided normal p-value of coef / (bootstrap standard error) per row.
 
@@ -261,30 +260,37 @@ def theme_regression(
     intercept = np.nan
     reps = np.full((k, n_boot), np.nan)
     fittable = k > 0 and (not logistic or 0 < y.sum() < n)
+    # Comments with the same features and target are one weighted row: the fits (and the
+    # bootstrap's count weights, summed per row) are the same, at the cost of the distinct rows.
+    first, _, counts = distinct_rows(x, y)
+    xu, yu = x[first].tocsr(), y[first]
 
     if fittable and logistic:
-        model = LogisticRegression(C=1.0 / l2, solver="lbfgs", max_iter=_MAX_ITER, tol=1e-6)
+        model = LogisticRegression(
+            C=1.0 / l2, solver="newton-cholesky", max_iter=_MAX_ITER, tol=1e-8
+        )
         model.warm_start = True
+        yu_int = yu.astype(int)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(x, y.astype(int))
+            model.fit(xu, yu_int, sample_weight=counts)
             coef, intercept = model.coef_[0].copy(), float(model.intercept_[0])
             rng = np.random.default_rng(seed)
             for b in range(n_boot):
-                w = _boot_counts(rng, n)
-                positives = w @ y
-                if positives == 0 or positives == w.sum():
+                w = resample_counts(rng, counts, 1)[0]
+                positives = w @ yu
+                if positives == 0 or positives == n:
                     continue
                 model.coef_[0] = coef
                 model.intercept_[0] = intercept
-                model.fit(x, y.astype(int), sample_weight=w)
+                model.fit(xu, yu_int, sample_weight=w)
                 reps[:, b] = model.coef_[0]
     elif fittable:
-        xt = x.T.tocsr()
-        coef, intercept = _fit_ridge(x, xt, y, np.ones(n), l2)
+        xut = xu.T.tocsr()
+        coef, intercept = _fit_ridge(xu, xut, yu, counts, l2)
         rng = np.random.default_rng(seed)
         for b in range(n_boot):
-            reps[:, b] = _fit_ridge(x, xt, y, _boot_counts(rng, n), l2)[0]
+            reps[:, b] = _fit_ridge(xu, xut, yu, resample_counts(rng, counts, 1)[0], l2)[0]
 
     if n_boot > 0 and k > 0:
         with warnings.catch_warnings():

@@ -41,7 +41,10 @@ Subscore columns (``SUBSCORE_COLUMNS``, in this order):
 
 Rows in the order of ``sub_scores``. Bootstrap: ``n_boot`` resamples of the scored rows with
 replacement (numpy Generator seeded with ``seed``), shared by every statistic and sub-score;
-a replicate where a statistic is undefined (e.g. no promoter drawn) is skipped for it.
+a replicate where a statistic is undefined (e.g. no promoter drawn) is skipped for it. Rows with
+the same score and sub-scores are computed once, with a weight: a resample is a multinomial
+draw of the distinct rows' counts, so the cost depends on the distinct rows (at most 11 x the
+scale's values per sub-score, in practice), not on the number of comments.
 """
 
 from __future__ import annotations
@@ -52,9 +55,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from analysis.nps import DETRACTOR_MAX, PROMOTER_MIN
+from analysis.resample import distinct_rows, resample_counts
 
 SUBSCORE_COLUMNS = (
     "sub_score",
@@ -79,45 +82,57 @@ SUBSCORE_COLUMNS = (
     "n_complete",
 )
 MAX_SUBSCORES = 12
-# Replicates are processed in chunks of about this many (replicate x row) cells.
+# Replicates are processed in chunks of about this many (replicate x distinct row) cells.
 _CHUNK_CELLS = 1 << 21
 
 
-def _row_pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson correlation per row of two (B x n) arrays, ignoring positions where a is NaN."""
-    valid = ~np.isnan(a)
-    cnt = valid.sum(axis=1)
+def _weighted_pearson(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted Pearson correlation per row of w (B x P) of values a and b ((P,) or (B x P)).
+
+    The same as the correlation of the rows repeated w times; NaN where either is constant.
+    """
+    total = w.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        a0 = np.where(valid, a, 0.0)
-        b0 = np.where(valid, b, 0.0)
-        ma = a0.sum(axis=1) / cnt
-        mb = b0.sum(axis=1) / cnt
-        da = np.where(valid, a0 - ma[:, None], 0.0)
-        db = np.where(valid, b0 - mb[:, None], 0.0)
-        cov = (da * db).sum(axis=1)
-        var = (da * da).sum(axis=1) * (db * db).sum(axis=1)
+        ma = (w * a).sum(axis=1) / total
+        mb = (w * b).sum(axis=1) / total
+        da = a - ma[:, None]
+        db = b - mb[:, None]
+        cov = (w * da * db).sum(axis=1)
+        var = (w * da * da).sum(axis=1) * (w * db * db).sum(axis=1)
         r = cov / np.sqrt(var)
-    return np.where(var > 1e-12 * np.maximum(cnt, 1) ** 2, r, np.nan)
+    return np.where(var > 1e-12 * np.maximum(total, 1) ** 2, r, np.nan)
 
 
-def _pairwise_stats(v: np.ndarray, s: np.ndarray, prom: np.ndarray) -> np.ndarray:
-    """Spearman, point-biserial and AUC for each row of (B x n) resampled arrays -> (3 x B).
+def _weighted_ranks(values: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Mid-ranks (B x P) of P values in samples holding value p w[:, p] times (ties averaged).
 
-    ``v`` holds NaN where the sub-score is missing; ``s`` and ``prom`` are the resampled score
-    and promoter indicator.
+    Equal to ``scipy.stats.rankdata`` of the repeated rows; the value of each row is the rank
+    its copies get.
+    """
+    uniq, code = np.unique(values, return_inverse=True)
+    mass = np.zeros((w.shape[0], uniq.size))
+    np.add.at(mass.T, code.ravel(), w.T)  # weight per distinct value
+    below = np.cumsum(mass, axis=1) - mass
+    return (below + (mass + 1) / 2)[:, code.ravel()]
+
+
+def _pairwise_stats(v: np.ndarray, s: np.ndarray, prom: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Spearman, point-biserial and AUC for each row of the (B x P) row weights -> (3 x B).
+
+    ``v`` (P,) holds NaN where the sub-score is missing; ``s`` and ``prom`` are the score and
+    promoter indicator of the P distinct rows; ``w`` how often each row is in each sample.
     """
     valid = ~np.isnan(v)
-    s_masked = np.where(valid, s, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        rv = rankdata(v, axis=1, nan_policy="omit")
-        rs = rankdata(s_masked, axis=1, nan_policy="omit")
-    spearman = _row_pearson(rv, rs)
-    point_biserial = _row_pearson(v, prom.astype(float))
-    is_p = valid & prom
-    n_p = is_p.sum(axis=1).astype(float)
-    n_o = valid.sum(axis=1) - n_p
-    rank_sum = np.where(is_p, rv, 0.0).sum(axis=1)
+    vv, sv, pv, wv = v[valid], s[valid], prom[valid], w[:, valid]
+    if vv.size == 0:
+        return np.full((3, w.shape[0]), np.nan)
+    rv = _weighted_ranks(vv, wv)
+    rs = _weighted_ranks(sv, wv)
+    spearman = _weighted_pearson(rv, rs, wv)
+    point_biserial = _weighted_pearson(vv, pv.astype(float), wv)
+    n_p = wv[:, pv].sum(axis=1)
+    n_o = wv.sum(axis=1) - n_p
+    rank_sum = (wv[:, pv] * rv[:, pv]).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         auc = (rank_sum - n_p * (n_p + 1) / 2) / (n_p * n_o)
     auc = np.where((n_p > 0) & (n_o > 0), auc, np.nan)
@@ -229,7 +244,7 @@ def subscore_drivers(
         raise ValueError("scores must be within 0..10")
     if not sub_scores or s.size == 0:
         return _empty_subscores()
-    n, k = s.size, len(sub_scores)
+    k = len(sub_scores)
     v = np.column_stack(
         [
             pd.to_numeric(comments.loc[keep, c])
@@ -240,16 +255,21 @@ def subscore_drivers(
     )  # n x k, NaN = missing
     prom = s >= PROMOTER_MIN
     det = s <= DETRACTOR_MAX
+    # Rows with the same score and sub-scores are exchangeable: every statistic is computed on
+    # the distinct rows with weights, and a bootstrap resample of the n rows is a multinomial
+    # draw of how often each distinct row appears. Cost: distinct rows, not n.
+    first, _, counts = distinct_rows(None, np.column_stack([s, v]))
+    d_s, d_v, d_prom = s[first], v[first], prom[first]
+    d_complete = ~np.isnan(d_v).any(axis=1)
+    z = np.column_stack([d_s, d_v])[d_complete]  # complete distinct rows: score, sub-scores
     complete = ~np.isnan(v).any(axis=1)
-    z = np.column_stack([s, v])[complete]  # complete cases: score, sub-scores
 
-    # Point estimates: the identity resample.
+    # Point estimates: the sample itself.
     point = np.stack(
-        [_pairwise_stats(v[:, j][None, :], s[None, :], prom[None, :]) for j in range(k)]
+        [_pairwise_stats(d_v[:, j], d_s, d_prom, counts[None, :])[:, 0] for j in range(k)]
     )
-    point = point[:, :, 0]  # k x 3
     if complete.sum() >= 2:
-        cov = _weighted_cov(z, np.ones((1, z.shape[0])))
+        cov = _weighted_cov(z, counts[None, d_complete])
         r2_sets = _subset_r2(cov)
         importance = _shapley(r2_sets, k)[:, 0]
         r2 = float(r2_sets[tuple(range(k))][0])
@@ -261,20 +281,16 @@ def subscore_drivers(
     boot_imp = np.full((k, n_boot), np.nan)
     if n_boot > 0:
         rng = np.random.default_rng(seed)
-        chunk = max(1, _CHUNK_CELLS // n)
-        comp_pos = np.flatnonzero(complete)
+        chunk = max(1, _CHUNK_CELLS // counts.size)
         for start in range(0, n_boot, chunk):
             b = min(chunk, n_boot - start)
-            idx = rng.integers(0, n, size=(b, n))
+            w = resample_counts(rng, counts, b)
             for j in range(k):
-                boot_pair[j, :, start : start + b] = _pairwise_stats(v[idx, j], s[idx], prom[idx])
-            if comp_pos.size >= 2:
-                offsets = (np.arange(b) * n)[:, None]
-                counts = np.bincount((idx + offsets).ravel(), minlength=b * n).reshape(b, n)
-                w = counts[:, comp_pos].astype(float)
-                ok = w.sum(axis=1) >= 2
-                cov = _weighted_cov(z, w[ok])
-                phi = _shapley(_subset_r2(cov), k)
+                boot_pair[j, :, start : start + b] = _pairwise_stats(d_v[:, j], d_s, d_prom, w)
+            if d_complete.sum() >= 2:
+                wc = w[:, d_complete]
+                ok = wc.sum(axis=1) >= 2
+                phi = _shapley(_subset_r2(_weighted_cov(z, wc[ok])), k)
                 block = np.full((k, b), np.nan)
                 block[:, ok] = phi
                 boot_imp[:, start : start + b] = block
