@@ -214,3 +214,18 @@ def test_xlsx_writes_dates_times_and_timezones_as_excel_values(tmp_path):
     rows = sheet_rows(tmp_path / "x.xlsx")
     assert rows[1][0].isoformat() == "2026-10-01T00:00:00" and rows[2][0] is None
     assert rows[1][1].isoformat() == rows[2][1].isoformat() == "2026-10-01T09:30:00"
+
+
+def test_xlsx_rows_beyond_a_sheet_continue_on_the_next_sheet(tmp_path, monkeypatch):
+    import openpyxl
+
+    from koe import outputs
+
+    monkeypatch.setattr(outputs, "XLSX_MAX_ROWS", 4)  # 3 data rows per sheet
+    frame = pd.DataFrame({"id": range(7), "text": [f"コメント{i}" for i in range(7)]})
+    outputs.write_xlsx(frame, tmp_path / "t.xlsx", sheet="support")
+    wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    assert wb.sheetnames == ["support", "support 2", "support 3"]
+    rows = [r for ws in wb for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert rows == [(i, f"コメント{i}") for i in range(7)]
+    assert all(ws["A1"].value == "id" and ws.freeze_panes == "A2" for ws in wb)
