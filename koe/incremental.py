@@ -80,7 +80,8 @@ def lookup_tag_cached(
 
     Returns:
         (TagFrame in the order a fresh ``tagger.tag(sentences)`` gives, stats with ``comments``,
-        ``cached`` and ``tokenized`` comment counts).
+        ``cached`` (tags from the store), ``copies`` (same text as another comment tonight) and
+        ``tokenized`` comment counts).
     """
     ids = list(dict.fromkeys(sentences["id"]))
     text_of = dict(zip(comments["id"], comments["text"], strict=True))
@@ -88,17 +89,27 @@ def lookup_tag_cached(
     key = tagger_key(tagger, folder)
     cached = store.get_tags(key, list(hashes.values())) if store is not None else {}
     todo = [i for i in ids if hashes[i] not in cached]
-    fresh = (tag or tagger.tag)(sentences[sentences["id"].isin(set(todo))])
-    by_id: dict[str, list[dict[str, Any]]] = {i: [] for i in todo}
+    # one comment per distinct text is tagged; its copies get the same tags (offsets included)
+    first_of: dict[str, str] = {}
+    for i in todo:
+        first_of.setdefault(hashes[i], i)
+    fresh = (tag or tagger.tag)(sentences[sentences["id"].isin(set(first_of.values()))])
+    by_hash: dict[str, list[dict[str, Any]]] = {h: [] for h in first_of}
     for cid, row in zip(fresh["id"], fresh.drop(columns="id").to_dict("records"), strict=True):
-        by_id[cid].append(_plain(row))
+        by_hash[hashes[cid]].append(_plain(row))
     if store is not None:
-        store.put_tags(key, ((hashes[i], by_id[i]) for i in todo))
+        store.put_tags(key, by_hash.items())
     rows = []
     for i in ids:
-        for tag in by_id[i] if i in by_id else cached[hashes[i]]:
+        h = hashes[i]
+        for tag in by_hash[h] if h in by_hash else cached[h]:
             rows.append({"id": i, **tag})
-    stats = {"comments": len(ids), "cached": len(ids) - len(todo), "tokenized": len(todo)}
+    stats = {
+        "comments": len(ids),
+        "cached": len(ids) - len(todo),
+        "copies": len(todo) - len(first_of),
+        "tokenized": len(first_of),
+    }
     return tags_frame(rows), stats
 
 

@@ -94,13 +94,25 @@ def test_cached_tags_equal_fresh_tags_and_skip_tokenizing(tagger, mini, tmp_path
     sentences = split_sentences(answers)
     fresh = tagger.tag(sentences)
     _, stats1 = lookup_tag_cached(answers, split_sentences(answers.iloc[:10]), tagger, store)
-    assert stats1 == {"comments": 10, "cached": 0, "tokenized": 10}
+    assert stats1 == {"comments": 10, "cached": 0, "copies": 0, "tokenized": 10}
     tags, stats = lookup_tag_cached(answers, sentences, tagger, store)
-    assert stats == {"comments": len(answers), "cached": 10, "tokenized": len(answers) - 10}
+    assert stats == {
+        "comments": len(answers), "cached": 10, "copies": 0, "tokenized": len(answers) - 10
+    }  # fmt: skip
     pd.testing.assert_frame_equal(tags, fresh)
     again, stats = lookup_tag_cached(answers, sentences, tagger, store)
     assert stats["tokenized"] == 0
     pd.testing.assert_frame_equal(again, fresh)
+
+
+def test_a_text_repeated_tonight_is_tagged_once_and_copied(tagger, mini, tmp_path):
+    answers = mini[~mini["non_answer"]].iloc[:6]
+    copies = answers.iloc[[0, 0, 3]].assign(id=["c1", "c2", "c3"])
+    both = pd.concat([answers, copies], ignore_index=True)
+    sentences = split_sentences(both)
+    tags, stats = lookup_tag_cached(both, sentences, tagger, store_at(tmp_path))
+    assert stats == {"comments": 9, "cached": 0, "copies": 3, "tokenized": 6}
+    pd.testing.assert_frame_equal(tags, tagger.tag(sentences))
 
 
 def test_the_tag_cache_key_follows_every_lookup_list_file(tagger, tmp_path):
