@@ -13,8 +13,11 @@ import math
 import re
 import unicodedata
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import charset_normalizer
 import numpy as np
@@ -162,21 +165,14 @@ def as_strings(df: pd.DataFrame) -> pd.DataFrame:
     return _all_strings(df)
 
 
-def _read_text_table(path: Path, sep: str) -> pd.DataFrame:
-    encoding = detect_encoding(path)
+@contextmanager
+def _text_table_errors(path: Path, encoding: str, sep: str) -> Iterator[None]:
+    """Turn pandas' parser errors into IngestError; a row longer than the header is an error."""
     try:
         with warnings.catch_warnings():
             # A data row with more fields than the header would be silently truncated.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = pd.read_csv(
-                path,
-                sep=sep,
-                encoding=encoding,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                index_col=False,
-            )
+            yield
     except pd.errors.EmptyDataError as exc:
         raise IngestError(f"{path} is empty (no header row)") from exc
     except pd.errors.ParserWarning as exc:
@@ -185,6 +181,17 @@ def _read_text_table(path: Path, sep: str) -> pd.DataFrame:
         ) from exc
     except (pd.errors.ParserError, UnicodeError, ValueError) as exc:
         raise IngestError(f"{path} is not a valid table ({encoding}, sep={sep!r}): {exc}") from exc
+
+
+_CSV_OPTIONS: dict[str, Any] = {
+    "dtype": str, "keep_default_na": False, "na_filter": False, "index_col": False,
+}  # fmt: skip
+
+
+def _read_text_table(path: Path, sep: str) -> pd.DataFrame:
+    encoding = detect_encoding(path)
+    with _text_table_errors(path, encoding, sep):
+        df = pd.read_csv(path, sep=sep, encoding=encoding, **_CSV_OPTIONS)
     return df.fillna("")
 
 
@@ -218,6 +225,66 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return _all_strings(df)
 
 
+def _checked_table_path(path: str | Path) -> Path:
+    """``path`` when it is a non-empty file of a supported type; IngestError otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(f"file not found: {path}")
+    ext = path.suffix.lower()
+    if ext not in _TEXT_EXTENSIONS and ext not in _EXCEL_EXTENSIONS and ext != ".parquet":
+        hint = "; save old .xls workbooks as .xlsx" if ext == ".xls" else ""
+        raise IngestError(
+            f"unsupported file type {ext or '(no extension)'!r} for {path}; "
+            f"use .csv, .tsv, .txt, .xlsx, .xlsm or .parquet{hint}"
+        )
+    if path.stat().st_size == 0:
+        raise IngestError(f"{path} is empty")
+    return path
+
+
+def iter_table_chunks(
+    path: str | Path, rows: int = 50_000, *, sep: str | None = None
+) -> Iterator[pd.DataFrame]:
+    """``read_table`` in pieces of at most ``rows`` data rows, for inputs too big for memory.
+
+    CSV/TSV and Parquet are read piece by piece (memory bounded by ``rows``); an Excel sheet
+    (at most 1,048,575 rows) is read whole and cut. Same columns, strings and errors as
+    ``read_table``; the pieces keep the file's row order and their index counts on from the
+    previous piece (position = data row - 1).
+    """
+    path = _checked_table_path(path)
+    ext = path.suffix.lower()
+    if ext in _TEXT_EXTENSIONS:
+        sep = sep if sep is not None else _TEXT_EXTENSIONS[ext]
+        encoding = detect_encoding(path)
+        with _text_table_errors(path, encoding, sep):
+            reader = pd.read_csv(path, sep=sep, encoding=encoding, chunksize=rows, **_CSV_OPTIONS)
+        with reader:
+            while True:
+                with _text_table_errors(path, encoding, sep):
+                    chunk = next(reader, None)
+                if chunk is None:
+                    return
+                yield chunk.fillna("")
+    elif ext == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            batches = pq.ParquetFile(path).iter_batches(batch_size=rows)
+        except Exception as exc:  # pyarrow raises several unrelated exception types
+            raise IngestError(f"cannot read {path} as a Parquet file: {exc}") from exc
+        start = 0
+        for batch in batches:
+            chunk = _all_strings(batch.to_pandas())
+            chunk.index = pd.RangeIndex(start, start + len(chunk))
+            start += len(chunk)
+            yield chunk
+    else:
+        whole = read_table(path)
+        for start in range(0, len(whole), rows):
+            yield whole.iloc[start : start + rows]
+
+
 def read_table(
     path: str | Path, *, sheet: str | int | None = None, sep: str | None = None
 ) -> pd.DataFrame:
@@ -241,18 +308,8 @@ def read_table(
         IngestError: Missing, empty or unreadable file, unknown extension, unknown encoding,
             ragged rows, or a missing sheet.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise IngestError(f"file not found: {path}")
+    path = _checked_table_path(path)
     ext = path.suffix.lower()
-    if ext not in _TEXT_EXTENSIONS and ext not in _EXCEL_EXTENSIONS and ext != ".parquet":
-        hint = "; save old .xls workbooks as .xlsx" if ext == ".xls" else ""
-        raise IngestError(
-            f"unsupported file type {ext or '(no extension)'!r} for {path}; "
-            f"use .csv, .tsv, .txt, .xlsx, .xlsm or .parquet{hint}"
-        )
-    if path.stat().st_size == 0:
-        raise IngestError(f"{path} is empty")
     if ext in _TEXT_EXTENSIONS:
         df = _read_text_table(path, sep if sep is not None else _TEXT_EXTENSIONS[ext])
     elif ext in _EXCEL_EXTENSIONS:

@@ -37,6 +37,40 @@ def test_tag_writes_long_format_tags_csv(tmp_path):
     assert not tags.duplicated(["id", "theme"]).any()
 
 
+def test_tag_streams_in_chunks_with_the_same_tags(tmp_path):  # Shift_JIS, a repeated id
+    raw = pd.read_csv(FIXTURES / "mini_survey.csv", dtype=str, keep_default_na=False)
+    raw = pd.concat([raw, raw.iloc[[0]]], ignore_index=True)  # a repeated id and text
+    sjis = tmp_path / "survey.csv"
+    raw.to_csv(sjis, index=False, encoding="cp932", errors="replace")
+    whole, chunked = tmp_path / "whole.csv", tmp_path / "chunked.csv"
+    for out, size in ((whole, "100000"), (chunked, "3")):
+        result = runner.invoke(
+            app, ["tag", "--input", str(sjis), "--out", str(out), "--chunk-rows", size]
+        )
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith(f"{len(raw)} comments")
+    a, b = pd.read_csv(whole), pd.read_csv(chunked)
+    pd.testing.assert_frame_equal(a, b)
+    assert "(1 rows skipped: repeated id, the first row wins)" in result.output
+    single = tmp_path / "single.csv"  # without the repeated row: the same tags
+    raw.iloc[:-1].to_csv(tmp_path / "once.csv", index=False)
+    runner.invoke(app, ["tag", "--input", str(tmp_path / "once.csv"), "--out", str(single)])
+    pd.testing.assert_frame_equal(pd.read_csv(single), a)
+    assert not list(tmp_path.glob(".*.partial"))
+
+
+def test_tag_a_ragged_row_in_a_later_chunk_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,text\n1,返信が遅い\n2,速い\n3,遅い,extra\n", encoding="utf-8")
+    out = tmp_path / "t.csv"
+    result = runner.invoke(
+        app, ["tag", "--input", str(bad), "--out", str(out), "--chunk-rows", "1"]
+    )
+    assert result.exit_code == 2
+    assert "is not a valid table" in result.output and "line 4" in result.output
+    assert not out.exists() and not list(tmp_path.glob(".*.partial"))
+
+
 def test_tag_missing_column_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("no,comment\n1,返信が遅い\n", encoding="utf-8")
