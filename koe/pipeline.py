@@ -269,8 +269,11 @@ def tagged_comments(
     lookup = tags[tags["source"] == "lookup"]
     cluster = tags[tags["source"] == "cluster"]
 
-    def lists(frame: pd.DataFrame, column: str) -> pd.Series:
-        return frame.groupby("id", sort=False)[column].agg(lambda s: list(dict.fromkeys(s)))
+    def lists(frame: pd.DataFrame, column: str) -> dict[str, list[str]]:
+        out: dict[str, dict[str, None]] = {}
+        for cid, value in zip(frame["id"].tolist(), frame[column].tolist(), strict=True):
+            out.setdefault(cid, {})[value] = None
+        return {cid: list(values) for cid, values in out.items()}
 
     out = comments.copy()
     themes = lists(lookup, "theme")
@@ -284,7 +287,7 @@ def tagged_comments(
     out["polarities"] = [polarities.get(i, empty) for i in out["id"]]
     out["clusters"] = [clusters.get(i, empty) for i in out["id"]]
     for name in ("positive", "negative"):
-        per_id = lookup[lookup["polarity"] == name].groupby("id").size()
+        per_id = lookup[lookup["polarity"] == name].groupby("id").size().to_dict()
         out[f"n_{name}"] = [int(per_id.get(i, 0)) for i in out["id"]]
     out["tagged"] = [len(t) > 0 for t in out["themes"]]
     ordered = [c for c in out.columns if c not in segments + sub_scores]

@@ -360,24 +360,28 @@ def to_tags_csv(tags: pd.DataFrame) -> pd.DataFrame:
     if tags.empty:
         return pd.DataFrame(columns=columns)
     rank = {"negative": 0, "positive": 1, "neutral": 2}
+    groups: dict[tuple, dict] = {}  # (id, theme) in order of first mention
+    fields = ["id", "theme", "department", "polarity", "source", "evidence", "start", "end",
+              "is_request"]  # fmt: skip
+    for cid, theme, dept, pol, source, evidence, start, end, request in zip(
+        *(tags[c].tolist() for c in fields), strict=True
+    ):
+        group = groups.get((cid, theme))
+        if group is None:
+            groups[(cid, theme)] = group = {
+                "id": cid, "theme": theme, "department": dept, "source": source,
+                "start": int(start), "end": int(end), "is_request": False,
+                "votes": {}, "evidence": {},
+            }  # fmt: skip
+        group["votes"][pol] = group["votes"].get(pol, 0) + 1
+        group["evidence"][evidence] = None
+        group["is_request"] = group["is_request"] or bool(request)
     rows = []
-    for (cid, theme), group in tags.groupby(["id", "theme"], sort=False):
-        counts = group["polarity"].value_counts()
-        polarity = min(counts.index, key=lambda p: (-counts[p], rank[p]))
-        first = group.iloc[0]
-        rows.append(
-            {
-                "id": cid,
-                "theme": theme,
-                "department": first["department"],
-                "polarity": polarity,
-                "source": first["source"],
-                "evidence": " / ".join(dict.fromkeys(group["evidence"])),
-                "start": int(first["start"]),
-                "end": int(first["end"]),
-                "is_request": bool(group["is_request"].any()),
-            }
-        )
+    for group in groups.values():
+        votes = group.pop("votes")
+        group["polarity"] = min(votes, key=lambda p: (-votes[p], rank[p]))
+        group["evidence"] = " / ".join(group["evidence"])
+        rows.append(group)
     return pd.DataFrame(rows, columns=columns)
 
 
