@@ -146,6 +146,7 @@ def nightly(
             "write_close_the_loop", tasks.write_close_the_loop, follow_up, thank_you,
             folder / "routed", mask_pii=config.mask_pii,
         )  # fmt: skip
+        t_tables = time.perf_counter()
         tagged = tagged_comments(comments, tags, ingested.segments, ingested.sub_scores)
         clusters_csv = discovery.assignments.reindex(
             columns=["id", "sentence_idx", "cluster_id", "cluster_label", "similarity", "text"]
@@ -178,6 +179,8 @@ def nightly(
             "cluster_mentions": len(discovery.tags),
             "emergent_themes": len(discovery.themes),
         }
+        timings["write_tables"] = round(time.perf_counter() - t_tables, 3)
+        t_report = time.perf_counter()
         warnings = analysis.warnings["message"].tolist()
         messages = [m for m in [discovery.info.get("message", "")] if m]
         (folder / "report.html").write_text(
@@ -202,6 +205,7 @@ def nightly(
             ),
             encoding="utf-8",
         )
+        timings["report"] = round(time.perf_counter() - t_report, 3)
         manifest = {
             "run_id": run.run_id,
             "koe_version": __version__,
