@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
-from functools import lru_cache
-from typing import NamedTuple
+from functools import lru_cache, partial
+from typing import Any, NamedTuple
 
 JA_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 LATIN_CHARS = re.compile(r"[A-Za-z]")
@@ -43,103 +44,203 @@ def detect_language(text: str) -> str:
     return "ja"
 
 
+# Sentences whose tokens a tokenizer keeps per thread (about 3 KB each with mode-A tokens).
+SENTENCE_CACHE_SIZE = 10_000
+
+
 class SudachiTokenizer:
     """A thread-local SudachiPy tokenizer in split mode C, with mode-A sub-tokens on request.
 
+    Exact speed-ups over reading every field of every Sudachi morpheme (same tokens):
+
+    - what a token takes from the dictionary (normalized form, dictionary form, POS, whether
+      mode A splits it) is cached by Sudachi word id, so most morphemes cost three cheap calls
+      (``word_id``, ``begin``, ``end``); the surface is a slice of the text;
+    - Sudachi's output list is reused between calls (``out=``);
+    - survey answers repeat a lot ("特になし。"): a sentence seen twice has its tokens kept
+      (least recently used dropped first, ``cache_size`` sentences per thread). Texts seen
+      once only cost an entry in a bounded list of seen texts; texts over ``MAX_CACHED_CHARS``
+      are never kept. This helps duplicate-heavy input only.
+
     Args:
         dict_name: the Sudachi dictionary package ("core", "small", "full").
+        cache_size: sentences whose tokens are kept per thread; 0 disables the sentence cache.
     """
 
-    def __init__(self, dict_name: str = "core") -> None:
+    def __init__(self, dict_name: str = "core", cache_size: int = SENTENCE_CACHE_SIZE) -> None:
         self.dict_name = dict_name
+        self.cache_size = cache_size
         self._local = threading.local()
 
-    def _tokenizers(self):
-        if not hasattr(self._local, "mode_c"):
-            try:
-                from sudachipy import Dictionary, SplitMode
-            except ImportError as exc:  # pragma: no cover - a dependency of koe
-                raise RuntimeError(
-                    "SudachiPy is not installed: run the setup command in README.md"
-                ) from exc
-            dictionary = Dictionary(dict=self.dict_name)
-            self._local.mode_c = dictionary.create(SplitMode.C)
-            self._local.mode_a = SplitMode.A
-            self._local.pos_of = _PosCache(dictionary)
-        return self._local.mode_c, self._local.mode_a
+    def _state(self) -> _SudachiState:
+        try:
+            return self._local.state
+        except AttributeError:
+            state = self._local.state = _SudachiState(self.dict_name)
+            return state
 
-    def __getstate__(self) -> dict[str, str]:
-        return {"dict_name": self.dict_name}
+    def __getstate__(self) -> dict[str, str | int]:
+        return {"dict_name": self.dict_name, "cache_size": self.cache_size}
 
-    def __setstate__(self, state: dict[str, str]) -> None:
-        self.__init__(state["dict_name"])  # type: ignore[misc]
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["dict_name"], state.get("cache_size", SENTENCE_CACHE_SIZE))  # type: ignore[misc]
+
+    def clear_cache(self) -> None:
+        """Forget this thread's sentences (benchmarks: time tokenizing, not earlier passes)."""
+        state = self._state()
+        state.sentences.clear()
+        state.seen.clear()
 
     def tokenize(self, text: str, *, split_a: bool = False) -> list[Token]:
         """Tokenize in mode C; with ``split_a`` compounds are replaced by their mode-A parts."""
-        return self.tokenize_modes(text, with_a=split_a)[1 if split_a else 0]
+        mode_c, mode_a = self._modes(text, split_a)
+        return mode_a if split_a else mode_c
 
     def tokenize_modes(self, text: str, *, with_a: bool = True) -> tuple[list[Token], list[Token]]:
         """Mode-C tokens and mode-A tokens of ``text`` from a single Sudachi pass.
 
-        Texts longer than Sudachi's input limit (~49 KB) are tokenized in chunks cut at a
-        punctuation mark or space where possible; offsets stay relative to ``text``.
+        Two new lists, equal when nothing splits (or without ``with_a``). Texts longer than
+        Sudachi's input limit (~49 KB) are tokenized in chunks cut at a punctuation mark or
+        space where possible; offsets stay relative to ``text``.
         """
-        mode_c: list[Token] = []
-        mode_a: list[Token] = []
-        for offset, chunk in _chunks(text, MAX_CHUNK_CHARS):
-            c, a = self._tokenize_chunk(chunk, with_a)
-            if offset:
-                c = [t._replace(start=t.start + offset, end=t.end + offset) for t in c]
-                a = (
-                    [t._replace(start=t.start + offset, end=t.end + offset) for t in a]
-                    if a is not c
-                    else c
-                )
-            mode_c.extend(c)
-            mode_a.extend(a)
+        mode_c, mode_a = self._modes(text, with_a)
+        return mode_c, (list(mode_a) if mode_a is mode_c else mode_a)
+
+    def _modes(self, text: str, with_a: bool) -> tuple[list[Token], list[Token]]:
+        """(mode C, mode A) tokens as new lists, one list when nothing splits."""
+        state = self._state()
+        cacheable = self.cache_size > 0 and len(text) <= MAX_CACHED_CHARS
+        if cacheable:
+            hit = state.sentences.get(text)
+            if hit is not None and (not with_a or hit[1] is not None):
+                state.sentences.move_to_end(text)
+                mode_c = list(map(_as_token, hit[0]))
+                if with_a and hit[1] is not hit[0]:
+                    return mode_c, list(map(_as_token, hit[1]))  # type: ignore[arg-type]
+                return mode_c, mode_c
+        if len(text) <= MAX_CHUNK_CHARS:
+            mode_c, mode_a = state.tokenize(text, with_a)
+        else:
+            mode_c, mode_a = [], []
+            for offset, chunk in _chunks(text, MAX_CHUNK_CHARS):
+                c, a = state.tokenize(chunk, with_a)
+                if offset:
+                    c = _shifted(c, offset)
+                    a = _shifted(a, offset) if a is not c else c
+                mode_c.extend(c)
+                mode_a.extend(a)
+        if cacheable:
+            state.keep(text, mode_c, mode_a if with_a else None, self.cache_size)
         return mode_c, mode_a
 
-    def _tokenize_chunk(self, text: str, with_a: bool) -> tuple[list[Token], list[Token]]:
-        tokenizer, split_mode_a = self._tokenizers()
-        pos_of = self._local.pos_of
+
+# Texts longer than this are not kept in the sentence cache (survey sentences are far shorter).
+MAX_CACHED_CHARS = 512
+# Word ids whose dictionary data is cached; the cache is emptied when it grows past this.
+MAX_CACHED_WORDS = 200_000
+# Sudachi word ids: 4 bits of dictionary, 28 of word. Out-of-vocabulary and joined nodes
+# (numbers, katakana runs) carry dictionary 0xF or word 0x0FFFFFFF and their own data.
+_WORD_MASK = 0x0FFFFFFF
+_OOV_IDS = 0xF0000000
+_new_token = tuple.__new__
+_as_token = partial(tuple.__new__, Token)
+
+
+class _SudachiState:
+    """One thread's Sudachi tokenizer, reusable output lists and caches."""
+
+    def __init__(self, dict_name: str) -> None:
+        try:
+            from sudachipy import Dictionary, SplitMode
+        except ImportError as exc:  # pragma: no cover - a dependency of koe
+            raise RuntimeError(
+                "SudachiPy is not installed: run the setup command in README.md"
+            ) from exc
+        self.dictionary = Dictionary(dict=dict_name)
+        self.tokenizer = self.dictionary.create(SplitMode.C)
+        self.mode_a = SplitMode.A
+        self.out = self.tokenizer.tokenize("")  # reused by every call (``out=``)
+        self.split_out = self.tokenizer.tokenize("")
+        self.probe_out = self.tokenizer.tokenize("")  # for the split test of a new word
+        self.pos: dict[int, tuple[str, ...]] = {}
+        # word id -> (norm, lemma, pos, pos2, splits in mode A), or () for whitespace
+        self.words: dict[int, tuple] = {}
+        # text -> (mode-C tokens, mode-A tokens or None when not asked for), as plain tuples:
+        # the garbage collector stops tracking those (Tokens it would walk on every collection)
+        self.sentences: OrderedDict[str, tuple[tuple[tuple, ...], tuple[tuple, ...] | None]]
+        self.sentences = OrderedDict()
+        self.seen: OrderedDict[str, None] = OrderedDict()  # texts tokenized once, not kept
+
+    def keep(self, text: str, mode_c: list[Token], mode_a: list[Token] | None, size: int) -> None:
+        """Keep the tokens of ``text`` if it was seen before; else remember it was seen."""
+        if text not in self.seen and text not in self.sentences:
+            self.seen[text] = None
+            if len(self.seen) > size:
+                self.seen.popitem(last=False)
+            return
+        self.seen.pop(text, None)
+        c = tuple(map(tuple, mode_c))
+        a = None if mode_a is None else c if mode_a is mode_c else tuple(map(tuple, mode_a))
+        self.sentences[text] = (c, a)
+        if len(self.sentences) > size:
+            self.sentences.popitem(last=False)
+
+    def word(self, m, word_id: int) -> tuple:
+        """What a token takes from the dictionary for morpheme ``m``; cached for real words."""
+        pos_id = m.part_of_speech_id()
+        pos = self.pos.get(pos_id)
+        if pos is None:
+            pos = self.pos[pos_id] = tuple(self.dictionary.pos_of(pos_id))
+        if pos[0] == "空白":
+            info: tuple = ()
+        else:
+            splits = len(m.split(self.mode_a, out=self.probe_out)) > 1
+            info = (m.normalized_form().lower(), m.dictionary_form(), pos[0], pos[1], splits)
+        if word_id < _OOV_IDS and word_id & _WORD_MASK != _WORD_MASK:
+            if len(self.words) >= MAX_CACHED_WORDS:
+                self.words.clear()
+            self.words[word_id] = info
+        return info
+
+    def tokenize(self, text: str, with_a: bool) -> tuple[list[Token], list[Token]]:
+        """Mode-C and mode-A tokens of one chunk (the same list when nothing splits)."""
+        get = self.words.get
+        word = self.word
         mode_c: list[Token] = []
-        mode_a: list[Token] = []
-        split = False
-        for m in tokenizer.tokenize(text):
-            token = _token(m, pos_of)
-            if token is None:
+        add = mode_c.append
+        to_split: list[tuple[int, Any]] = []  # (index in mode_c, morpheme) of mode-A compounds
+        for m in self.tokenizer.tokenize(text, out=self.out):
+            word_id = m.word_id()
+            info = get(word_id)
+            if info is None:
+                info = word(m, word_id)
+            if not info:
                 continue
-            mode_c.append(token)
-            # A single character is never a compound: skip the split call.
-            parts = m.split(split_mode_a) if with_a and token.end - token.start > 1 else ()
-            if len(parts) > 1:
-                split = True
-                mode_a.extend(t for t in (_token(p, pos_of) for p in parts) if t is not None)
-            else:
-                mode_a.append(token)
-        return mode_c, (mode_a if split else mode_c)
+            norm, lemma, pos, pos2, splits = info
+            begin = m.begin()
+            end = m.end()
+            # A single character is never a compound.
+            if splits and with_a and end - begin > 1:
+                to_split.append((len(mode_c), m))
+            add(_new_token(Token, (text[begin:end], norm, lemma, pos, pos2, begin, end)))
+        if not to_split:
+            return mode_c, mode_c
+        mode_a: list[Token] = []
+        done = 0
+        for i, m in to_split:
+            mode_a.extend(mode_c[done:i])
+            done = i + 1
+            for p in m.split(self.mode_a, out=self.split_out):
+                info = word(p, p.word_id())
+                if info:
+                    begin, end = p.begin(), p.end()
+                    mode_a.append(_new_token(Token, (text[begin:end], *info[:4], begin, end)))
+        mode_a.extend(mode_c[done:])
+        return mode_c, mode_a
 
 
-class _PosCache(dict):
-    """Part-of-speech tuples by id: one dictionary lookup per POS, not one tuple per token."""
-
-    def __init__(self, dictionary) -> None:
-        super().__init__()
-        self._dictionary = dictionary
-
-    def __missing__(self, pos_id: int) -> tuple[str, ...]:
-        pos = self[pos_id] = tuple(self._dictionary.pos_of(pos_id))
-        return pos
-
-
-def _token(m, pos_of: _PosCache) -> Token | None:
-    pos = pos_of[m.part_of_speech_id()]
-    if pos[0] == "空白":
-        return None
-    return Token(
-        m.surface(), m.normalized_form().lower(), m.dictionary_form(), pos[0], pos[1],
-        m.begin(), m.end(),
-    )  # fmt: skip
+def _shifted(tokens: list[Token], offset: int) -> list[Token]:
+    return [t._replace(start=t.start + offset, end=t.end + offset) for t in tokens]
 
 
 # Sudachi refuses inputs over 49,149 bytes; 8,000 characters stay below it even at 4 bytes each.
