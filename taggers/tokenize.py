@@ -134,6 +134,8 @@ class SudachiTokenizer:
         return mode_c, mode_a
 
 
+# Morpheme fields SudachiPy decodes for koe; the others (reading form, synonyms, ...) are skipped.
+SUDACHI_FIELDS = frozenset({"surface", "pos", "normalized_form", "dictionary_form", "split_a"})
 # Texts longer than this are not kept in the sentence cache (survey sentences are far shorter).
 MAX_CACHED_CHARS = 512
 # Word ids whose dictionary data is cached; the cache is emptied when it grows past this.
@@ -157,7 +159,8 @@ class _SudachiState:
                 "SudachiPy is not installed: run the setup command in README.md"
             ) from exc
         self.dictionary = Dictionary(dict=dict_name)
-        self.tokenizer = self.dictionary.create(SplitMode.C)
+        # only the fields koe reads are decoded (surface: mode-A split offsets need it)
+        self.tokenizer = self.dictionary.create(SplitMode.C, fields=set(SUDACHI_FIELDS))
         self.mode_a = SplitMode.A
         self.out = self.tokenizer.tokenize("")  # reused by every call (``out=``)
         self.split_out = self.tokenizer.tokenize("")
