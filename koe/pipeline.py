@@ -163,6 +163,7 @@ class AnalysisResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def analyze(
     comments: pd.DataFrame,
     tags: pd.DataFrame,
@@ -173,20 +174,9 @@ def analyze(
     """Drivers, the regression view, segments, trends with early warnings, sub-score drivers.
 
     BLAS runs single-threaded here: the matrices are small (distinct rows x features), so
-    threads only add synchronisation, and they fight the embedder's threads for the cores (a
-    10k-comment analysis took 110 s with OpenBLAS threads on 2 busy cores, 26 s without).
+    threads only add synchronisation and compete with other work for the cores (a 10k-comment
+    analysis took 110 s with OpenBLAS threads on 2 busy cores, 26 s with one).
     """
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _analyze(comments, tags, config, segments, sub_scores)
-
-
-def _analyze(
-    comments: pd.DataFrame,
-    tags: pd.DataFrame,
-    config: KoeConfig,
-    segments: list[str],
-    sub_scores: list[str],
-) -> AnalysisResult:
     cfg = config.drivers
     wide = [c for c in segments if comments[c].nunique() > cfg.max_segment_values]
     usable = [c for c in segments if c not in wide]
