@@ -192,59 +192,36 @@ def tag(
             "--chunk-rows", min=1, help="Rows read, tagged and written at a time (bounds memory)."
         ),
     ] = 50_000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, help="Processes tagging pieces in parallel (each loads the models)."
+        ),
+    ] = 1,
 ) -> None:
     """Lookup tagging only: write tags.csv (id,theme,department,polarity,source,evidence).
 
     The input is streamed: CSV/TSV and Parquet are read ``--chunk-rows`` rows at a time and
     the tags of each piece are appended to the output, so memory grows with the input's ids
-    only. A text repeated within a piece is tagged once; a repeated id is skipped (counted).
+    only; ``--workers`` processes tag pieces in parallel (same tags). A text repeated within a
+    piece is tagged once; a repeated id is skipped (counted).
     """
-    import os
+    from koe.batch import tag_table
+    from koe.config import DEFAULT_LOOKUP_LISTS
 
-    import pandas as pd
-
-    from koe.incremental import lookup_tag_cached
-    from koe.ingest import IngestError, iter_table_chunks
-    from koe.normalize import normalize_text
-    from taggers.lookup import to_tags_csv
-    from taggers.sentences import split_sentences
-
-    tagger = _load_tagger(lookup_lists, polarity_model)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")
-    rows = tagged = n_tags = skipped = 0
-    seen: set[str] = set()  # ids so far: a repeated id is skipped (the first row wins)
     try:
-        with partial.open("w", encoding="utf-8", newline="") as handle:
-            for raw in iter_table_chunks(input, chunk_rows):
-                missing = [c for c in (id_col, text_col) if c not in raw.columns]
-                if missing:
-                    raise IngestError(
-                        f"{input}: missing column(s) {missing}; columns present: "
-                        f"{list(raw.columns)}"
-                    )
-                ids = raw[id_col].astype(str)
-                first = ~ids.duplicated().to_numpy() & ~ids.isin(seen).to_numpy()
-                skipped += int((~first).sum())
-                seen.update(ids[first])
-                comments = pd.DataFrame(
-                    {
-                        "id": ids[first].to_numpy(),
-                        "text": [normalize_text(t) for t in raw.loc[first, text_col]],
-                    }
-                )
-                tags, _ = lookup_tag_cached(comments, split_sentences(comments), tagger, None)
-                table = to_tags_csv(tags)
-                table.to_csv(handle, index=False, header=rows == 0, lineterminator="\n")
-                rows += len(raw)
-                tagged += table["id"].nunique() if len(table) else 0
-                n_tags += len(table)
-        os.replace(partial, out)
+        done = tag_table(
+            input, out, lookup_lists or DEFAULT_LOOKUP_LISTS, polarity_model,
+            id_col=id_col, text_col=text_col, chunk_rows=chunk_rows, workers=workers,
+        )  # fmt: skip
     except _user_errors() as exc:
-        partial.unlink(missing_ok=True)
         _fail(exc)
-    repeated = f" ({skipped} rows skipped: repeated id, the first row wins)" if skipped else ""
-    typer.echo(f"{rows} comments, {tagged} tagged, {n_tags} tags -> {out}{repeated}")
+    repeated = (
+        f" ({done.repeated_ids} rows skipped: repeated id, the first row wins)"
+        if done.repeated_ids
+        else ""
+    )
+    typer.echo(f"{done.rows} comments, {done.tagged} tagged, {done.tags} tags -> {out}{repeated}")
 
 
 @app.command("eval")

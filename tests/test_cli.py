@@ -59,6 +59,33 @@ def test_tag_streams_in_chunks_with_the_same_tags(tmp_path):  # Shift_JIS, a rep
     assert not list(tmp_path.glob(".*.partial"))
 
 
+def test_tag_in_worker_processes_gives_the_same_tags(tmp_path):
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    survey = str(FIXTURES / "mini_survey.csv")
+    for out, workers in ((one, "1"), (two, "2")):
+        result = runner.invoke(
+            app,
+            ["tag", "--input", survey, "--out", str(out), "--chunk-rows", "4",
+             "--workers", workers],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(pd.read_csv(one), pd.read_csv(two))
+    assert len(pd.read_csv(one)) > 20
+
+
+def test_tag_with_workers_and_bad_lists_is_a_clear_error(tmp_path):
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    (lists / "bad.yaml").write_text("themes:\n  - id: [\n", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["tag", "--input", str(FIXTURES / "mini_survey.csv"), "--out", str(tmp_path / "t.csv"),
+         "--lookup-lists", str(lists), "--workers", "2"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "bad.yaml" in result.output
+
+
 def test_tag_a_ragged_row_in_a_later_chunk_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("id,text\n1,返信が遅い\n2,速い\n3,遅い,extra\n", encoding="utf-8")
