@@ -222,7 +222,7 @@ def nightly(
             # how much work the caches saved (execution facts, like timings_s)
             "incremental": {
                 "tokenized": tag_stats["tokenized"], "tag_cache_hits": tag_stats["cached"],
-                "tag_copies": tag_stats.get("copies", 0),
+                "tag_copies": tag_stats["copies"],
                 # every text encoded tonight, by any model (discovery, polarity fallback)
                 "embedded": store.pending_counts()["embeddings"],
                 "embedding_cache_hits": discovery.info.get("embedding", {}).get("cached", 0),

@@ -46,16 +46,6 @@ def _init_worker(lookup_lists: str, polarity_model: str | None) -> None:
     _TAGGER = LookupTagger.from_folder(Path(lookup_lists), polarity_fallback(polarity_model))
 
 
-def _check_models(lookup_lists: str, polarity_model: str | None) -> None:
-    """Load what the workers will load, for its errors (lookup lists, lexicon, model file)."""
-    from models.polarity_model import load_polarity_model
-    from taggers.lookup import LookupTagger
-
-    LookupTagger.from_folder(Path(lookup_lists))
-    if polarity_model is not None and str(polarity_model).lower() != "none":
-        load_polarity_model(polarity_model)
-
-
 def _tag_piece(comments: pd.DataFrame) -> pd.DataFrame:
     """tags.csv rows of one piece (id, text) with the worker's tagger."""
     from koe.incremental import lookup_tag_cached
@@ -124,12 +114,13 @@ def tag_table(
                 result.tags += len(table)
 
             pieces = _pieces(Path(path), id_col, text_col, chunk_rows, result)
+            # the tagger of a single process; with workers, a check that gives a clear error
+            # (a bad list or model) here rather than a broken process pool
+            _init_worker(*init_args)
             if workers == 1:
-                _init_worker(*init_args)
                 for piece in pieces:
                     write(_tag_piece(piece))
             else:
-                _check_models(*init_args)  # a clear error here, not a broken pool
                 spawn = multiprocessing.get_context("spawn")
                 with ProcessPoolExecutor(
                     workers, mp_context=spawn, initializer=_init_worker, initargs=init_args

@@ -40,7 +40,7 @@ CLUSTERS_COLUMNS = ["id", "cluster_id", "cluster_label", "similarity"]
 
 
 @dataclass
-class StageResult:
+class DiscoveryResult:
     """assignments (units + cluster_id/label/similarity), themes, cluster tags, manifest info."""
 
     assignments: pd.DataFrame
@@ -200,7 +200,7 @@ def run_discovery(
     config: KoeConfig,
     store: RunStore | None,
     tagger: LookupTagger,
-) -> StageResult:
+) -> DiscoveryResult:
     """The discovery stage of the nightly flow (see ``koe.pipeline.discover``)."""
     cfg = config.cluster
     units = _units_of(sentences, comments, cfg.unit)
@@ -210,7 +210,7 @@ def run_discovery(
     if not cfg.enabled or not mask.any():
         info["message"] = "clustering disabled" if not cfg.enabled else "nothing to cluster"
         empty = units[mask].assign(cluster_id="", cluster_label="", similarity=math.nan)
-        return StageResult(empty, empty_themes(), tags_frame([]), info)
+        return DiscoveryResult(empty, empty_themes(), tags_frame([]), info)
     samples = _theme_samples(units, lookup_tags, cfg.unit, cfg.theme_sample, config.seed)
     assignments, themes, more = cluster_units(
         units, comments, config, store, cluster_mask=mask, theme_rows=samples
@@ -236,7 +236,7 @@ def run_discovery(
                 "end": int(row.end),
             }
         )
-    return StageResult(assignments, themes, tags_frame(rows), info)
+    return DiscoveryResult(assignments, themes, tags_frame(rows), info)
 
 
 # -- koe discover ------------------------------------------------------------------------------

@@ -152,12 +152,11 @@ def write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str = "koe") -> None:
     1,048,576 continue on further sheets ("<sheet> 2", ...).
     """
     # write-only mode streams rows to disk: constant memory, about 3x faster than cell objects
-    # write-only mode streams rows to disk: constant memory, about 3x faster than cell objects
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
     wrap = Alignment(wrap_text=True, vertical="top")
     long_text = {"text", "evidence", "themes", "main_negative_themes", "routed_by"}
-    wrapped = [name in long_text for name in frame.columns]
+    alignments = [wrap if name in long_text else None for name in frame.columns]
     widths = []
     for c, name in enumerate(frame.columns):
         lengths = [len(str(name))] + [len(str(v)) for v in frame.iloc[:200, c].tolist()]
@@ -178,7 +177,6 @@ def write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str = "koe") -> None:
             cell.font = bold
             header.append(cell)
         ws.append(header)
-        alignments = [wrap if w else None for w in wrapped]
         for row in part.itertuples(index=False, name=None):
             ws.append([_xlsx_cell(ws, v, a) for v, a in zip(row, alignments, strict=True)])
     wb.properties.creator = "koe"

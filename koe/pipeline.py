@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from threadpoolctl import threadpool_limits
@@ -29,6 +29,9 @@ from taggers.lookup import LookupTagger
 from taggers.routing import follow_up_list, route_comments, thank_you_list
 from taggers.sentences import split_sentences
 
+if TYPE_CHECKING:
+    from koe.discover import DiscoveryResult
+
 
 @dataclass
 class IngestResult:
@@ -43,14 +46,6 @@ class IngestResult:
     files: list[tuple[str, str, int]] = field(default_factory=list)  # (path, sha256, rows) read
     skipped_files: list[str] = field(default_factory=list)  # a folder's already processed files
     origins: list[str] = field(default_factory=list)  # source label per accepted comment
-
-
-@dataclass
-class DiscoveryResult:
-    assignments: pd.DataFrame
-    themes: pd.DataFrame
-    tags: pd.DataFrame
-    info: dict[str, Any] = field(default_factory=dict)
 
 
 def input_path_of(config: KoeConfig) -> Path:
@@ -133,10 +128,9 @@ def discover(
     table, cluster tags (TagFrame rows with source "cluster") and info for the manifest.
     Cluster ids are kept across runs through ``store`` (see koe.discover.run_discovery).
     """
-    from koe.discover import run_discovery
+    from koe.discover import run_discovery  # loads the embedder's modules: only when needed
 
-    found = run_discovery(sentences, lookup_tags, comments, config, store, tagger)
-    return DiscoveryResult(found.assignments, found.themes, found.tags, found.info)
+    return run_discovery(sentences, lookup_tags, comments, config, store, tagger)
 
 
 def drivers(comments: pd.DataFrame, tags: pd.DataFrame, config: KoeConfig) -> pd.DataFrame:

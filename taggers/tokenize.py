@@ -284,10 +284,7 @@ def tokenize_english(text: str) -> list[Token]:
     """Tokenize English with spaCy's rule tokenizer and lookup lemmas (lower-cased)."""
     tokens: list[Token] = []
     for offset, chunk in _chunks(text, MAX_CHUNK_CHARS):
-        tokens.extend(
-            t._replace(start=t.start + offset, end=t.end + offset)
-            for t in _tokenize_english_chunk(chunk)
-        )
+        tokens.extend(_shifted(_tokenize_english_chunk(chunk), offset))
     return tokens
 
 
