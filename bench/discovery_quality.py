@@ -206,7 +206,7 @@ UMAP_THRESHOLDS = (0.1, 0.2, 0.3, 0.5, 0.7)
 
 def umap_rows(x: np.ndarray, labels: np.ndarray) -> list[str]:
     """koe's clustering on UMAP-5 vectors, per distance threshold (seeds 0-4)."""
-    from taggers.cluster import cluster_vectors
+    from koe.taggers.cluster import cluster_vectors
 
     scores: dict[float, list[dict]] = {t: [] for t in UMAP_THRESHOLDS}
     for seed in BERTOPIC_SEEDS:
@@ -248,7 +248,7 @@ def sample_candidates() -> list[str]:
 
 
 def fukui_sentences(df: pd.DataFrame, n: int, seed: int = 0) -> list[str]:
-    from taggers.sentences import split_sentences
+    from koe.taggers.sentences import split_sentences
 
     answers = df.drop_duplicates("text").sample(n, random_state=seed)
     frame = pd.DataFrame({"id": answers["comment_id"], "text": answers["text"]})
@@ -267,7 +267,7 @@ def proposal_calibration(store, repeats: int = 5) -> dict[str, float]:
     """Split-half: sentences of one lookup theme, as a small cluster, vs the theme centroids."""
     from koe import pipeline
     from koe.config import load_config
-    from models.embedding_cache import embed_with_cache
+    from koe.models.embedding_cache import embed_with_cache
 
     config = load_config(None)
     ingested = pipeline.ingest(config)
@@ -336,8 +336,8 @@ def main(argv: list[str] | None = None) -> int:
         bertopic_version = None
         print(f"bertopic not importable ({exc}); BERTopic rows skipped")
 
+    from koe.models.embedding_cache import embed_with_cache
     from koe.store import RunStore
-    from models.embedding_cache import embed_with_cache
 
     store = RunStore(f"sqlite:///{args.state}")
     df = load_data(args.data)

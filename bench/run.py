@@ -193,7 +193,7 @@ def _raw_chunk(sentences: list[str]) -> int:
 
 
 def _koe_chunk(pairs: list[tuple[str, str]]) -> int:
-    from taggers.tokenize import tokenize
+    from koe.taggers.tokenize import tokenize
 
     for s, lang in pairs:
         tokenize(s, lang)
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     import pandas as pd
 
     from koe.normalize import has_content, normalize_text
-    from taggers.sentences import split_sentences
+    from koe.taggers.sentences import split_sentences
 
     table, mem = Table(), Memory()
     header = machine()
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     if "tokenize" in stages or "tag" in stages:
         from sudachipy import Dictionary, SplitMode
 
-        from taggers.tokenize import _DEFAULT_SUDACHI, tokenize
+        from koe.taggers.tokenize import _DEFAULT_SUDACHI, tokenize
 
         raw = Dictionary(dict="core").create(SplitMode.C)
         for s, lang in zip(sents[:200], langs[:200], strict=True):  # warm up both
@@ -376,8 +376,8 @@ def main(argv: list[str] | None = None) -> int:
             )
 
     if "tag" in stages:
-        from models.polarity_model import polarity_fallback
-        from taggers.lookup import LookupTagger
+        from koe.models.polarity_model import polarity_fallback
+        from koe.taggers.lookup import LookupTagger
 
         tagger = LookupTagger.from_folder(REPO / "lookup_lists")
         tagger.tag(sentences.head(50))
@@ -422,9 +422,9 @@ def main(argv: list[str] | None = None) -> int:
 
     vectors = None
     if {"embed", "cluster", "peer"} & set(stages):
+        from koe.models.embedding_cache import embed_with_cache
+        from koe.models.embeddings import load_embedder
         from koe.store import RunStore
-        from models.embedding_cache import embed_with_cache
-        from models.embeddings import load_embedder
 
         texts = distinct[: args.embed_max]
         store = RunStore(f"sqlite:///{work / 'state.sqlite'}")
@@ -481,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
             vectors, _ = embed_with_cache(texts, "koe-default", store)
 
     if "cluster" in stages and vectors is not None:
-        from taggers.cluster import cluster_vectors
+        from koe.taggers.cluster import cluster_vectors
 
         rng = np.random.default_rng(args.seed)
         for size in [int(s) for s in args.cluster_sizes.split(",") if s]:

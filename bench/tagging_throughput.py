@@ -17,9 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from koe.normalize import normalize_text
-from taggers.lookup import LookupTagger
-from taggers.sentences import split_sentences
-from taggers.tokenize import tokenize
+from koe.taggers.lookup import LookupTagger
+from koe.taggers.sentences import split_sentences
+from koe.taggers.tokenize import tokenize
 
 ROOT = Path(__file__).resolve().parents[1]
 FUKUI = ROOT.parent / "shared/data/fukui/fukui_survey_comments_2022-04_2025-06.csv"

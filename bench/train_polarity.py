@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from models.embeddings import DEFAULT_MODEL, embed_texts, load_embedder  # noqa: E402
-from models.polarity_model import DEFAULT_POLARITY_DIR, train_polarity_model  # noqa: E402
+from koe.models.embeddings import DEFAULT_MODEL, embed_texts, load_embedder  # noqa: E402
+from koe.models.polarity_model import DEFAULT_POLARITY_DIR, train_polarity_model  # noqa: E402
 
 FUKUI = REPO.parent / "shared" / "data" / "fukui" / "fukui_survey_comments_2022-04_2025-06.csv"
 ATTRIBUTION = "出典: 福井県観光連盟「福井県観光データ分析システム FTAS」 (CC BY 4.0)"

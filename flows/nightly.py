@@ -22,15 +22,15 @@ import pandas as pd  # noqa: E402
 from prefect import flow, get_run_logger  # noqa: E402
 from prefect.artifacts import create_markdown_artifact  # noqa: E402
 
-from flows import tasks  # noqa: E402
-from flows.partitioned import partitioned_tagger  # noqa: E402
 from koe import __version__, outputs  # noqa: E402
 from koe.config import load_config  # noqa: E402
+from koe.flows import tasks  # noqa: E402
+from koe.flows.partitioned import partitioned_tagger  # noqa: E402
 from koe.incremental import comment_records, lookup_tag_stage  # noqa: E402
 from koe.pipeline import tagged_comments  # noqa: E402
 from koe.sources import describe_input  # noqa: E402
 from koe.store import RunStore  # noqa: E402
-from taggers.lookup import to_tags_csv  # noqa: E402
+from koe.taggers.lookup import to_tags_csv  # noqa: E402
 
 
 @flow(name="koe-nightly", log_prints=False)

@@ -40,17 +40,16 @@ _TAGGER = None  # the worker process's tagger (see _init_worker)
 
 def _init_worker(lookup_lists: str, polarity_model: str | None) -> None:
     global _TAGGER
-    from models.polarity_model import polarity_fallback
-    from taggers.lookup import LookupTagger
+    from koe.taggers.factory import build_tagger
 
-    _TAGGER = LookupTagger.from_folder(Path(lookup_lists), polarity_fallback(polarity_model))
+    _TAGGER = build_tagger(lookup_lists, polarity_model)
 
 
 def _tag_piece(comments: pd.DataFrame) -> pd.DataFrame:
     """tags.csv rows of one piece (id, text) with the worker's tagger."""
     from koe.incremental import lookup_tag_cached
-    from taggers.lookup import to_tags_csv
-    from taggers.sentences import split_sentences
+    from koe.taggers.lookup import to_tags_csv
+    from koe.taggers.sentences import split_sentences
 
     assert _TAGGER is not None, "_init_worker was not called"
     tags, _ = lookup_tag_cached(comments, split_sentences(comments), _TAGGER, None)
@@ -133,7 +132,7 @@ def tag_table(
                     while pending:
                         write(pending.popleft().result())
             if handle.tell() == 0:  # no rows at all: still a tags.csv with its header
-                from taggers.lookup import to_tags_csv
+                from koe.taggers.lookup import to_tags_csv
 
                 to_tags_csv(pd.DataFrame()).to_csv(handle, index=False, lineterminator="\n")
         os.replace(partial, out)

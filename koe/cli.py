@@ -11,7 +11,7 @@ import typer
 from koe.prefect_env import configure_prefect
 
 if TYPE_CHECKING:
-    from taggers.lookup import LookupTagger
+    from koe.taggers.lookup import LookupTagger
 
 configure_prefect()
 
@@ -28,11 +28,11 @@ app.add_typer(lists_app, name="lists")
 def _user_errors() -> tuple[type[Exception], ...]:
     from koe.config import ConfigError
     from koe.ingest import IngestError
+    from koe.models.embeddings import EmbedderLoadError
+    from koe.models.polarity_model import PolarityModelError
     from koe.outputs import AccountingError
     from koe.store import LockTimeout
-    from models.embeddings import EmbedderLoadError
-    from models.polarity_model import PolarityModelError
-    from taggers.lookup_lists import LookupListError
+    from koe.taggers.lookup_lists import LookupListError
 
     return (ConfigError, IngestError, LookupListError, EmbedderLoadError, AccountingError,
             LockTimeout, PolarityModelError)  # fmt: skip
@@ -48,14 +48,10 @@ def _load_tagger(folder: Path | None, polarity_model: str | None = None) -> Look
 
     ``polarity_model``: the sentence classifier behind the lexicon (None: lexicon only).
     """
-    from koe.config import DEFAULT_LOOKUP_LISTS
-    from models.polarity_model import polarity_fallback
-    from taggers.lookup import LookupTagger
+    from koe.taggers.factory import build_tagger
 
     try:
-        return LookupTagger.from_folder(
-            folder or DEFAULT_LOOKUP_LISTS, polarity_fallback(polarity_model)
-        )
+        return build_tagger(folder, polarity_model)
     except _user_errors() as exc:
         _fail(exc)
 
@@ -68,10 +64,10 @@ def _fail(exc: Exception) -> None:
 def _preflight(config: Path | None, out: Path | None, columns: dict[str, str]) -> None:
     """Fail fast, before Prefect starts, on a bad config or lookup list."""
     from koe.config import load_config
-    from taggers.lookup import LookupTagger
+    from koe.taggers.factory import build_tagger
 
     cfg = load_config(config, out=out, columns=columns or None)
-    LookupTagger.from_folder(cfg.lookup_lists)
+    build_tagger(cfg.lookup_lists)
 
 
 @app.command()
@@ -110,7 +106,7 @@ def run(
     }  # fmt: skip
     try:
         _preflight(config, out, columns)
-        from flows.nightly import nightly
+        from koe.flows.nightly import nightly
 
         folder = nightly(
             input_path=str(input) if input else None,
@@ -238,7 +234,7 @@ def eval_tags(
     """Per-theme precision/recall/F1, micro and macro, and polarity accuracy."""
     import pandas as pd
 
-    from taggers.evaluate import evaluate_tags, format_evaluation
+    from koe.taggers.evaluate import evaluate_tags, format_evaluation
 
     try:
         gold_frame = pd.read_csv(gold, dtype=str, keep_default_na=False)
@@ -258,7 +254,7 @@ def lists_check(
     lookup_lists: LookupListsOption = None,
 ) -> None:
     """Validate every lookup list and run the themes' example comments."""
-    from taggers.lookup import check_examples
+    from koe.taggers.lookup import check_examples
 
     tagger = _load_tagger(lookup_lists)
     failures = check_examples(tagger)
@@ -328,14 +324,14 @@ def discover(
     from koe.discover import discover_table, prepare_table, write_discovery
     from koe.ingest import read_table
     from koe.store import RunStore
-    from taggers.lookup import LookupTagger
+    from koe.taggers.factory import build_tagger
 
     if unit not in ("comment", "sentence"):
         _fail(ValueError(f"--unit must be comment or sentence, got {unit!r}"))
     try:
         cfg = load_config(config)
         table, messages = prepare_table(read_table(input), id_col, text_col, score_col)
-        tagger = LookupTagger.from_folder(cfg.lookup_lists)
+        tagger = build_tagger(cfg.lookup_lists)
     except _user_errors() as exc:
         _fail(exc)
     store = RunStore(f"sqlite:///{state_db.resolve()}") if state_db else None

@@ -13,13 +13,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from koe.safety import check_department_id
-from koe.yamlio import LINE_KEY, load_yaml_with_lines, strip_lines
+from koe.core.resources import resource_path
+from koe.core.safety import check_department_id
+from koe.core.yamlio import LINE_KEY, load_yaml_with_lines, strip_lines
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_INPUT = ROOT / "samples" / "survey.csv"
-DEFAULT_LOOKUP_LISTS = ROOT / "lookup_lists"
-DEFAULT_ROUTING = Path(__file__).with_name("default_routing.yaml")
+SAMPLE_INPUT = resource_path("koe.samples", "survey.csv")
+DEFAULT_LOOKUP_LISTS = resource_path("koe.lookup_lists")
+DEFAULT_ROUTING = resource_path("koe", "default_routing.yaml")
 
 
 class ConfigError(ValueError):

@@ -26,15 +26,15 @@ import numpy as np
 import pandas as pd
 
 from koe.config import KoeConfig
-from models.embedding_cache import embed_with_cache
-from taggers.cluster import OUTLIER, KnownThemes, empty_themes, find_themes
-from taggers.lookup import tags_frame
-from taggers.polarity import mention_polarity
-from taggers.tokenize import detect_language, tokenize
+from koe.models.embedding_cache import embed_with_cache
+from koe.taggers.cluster import OUTLIER, KnownThemes, empty_themes, find_themes
+from koe.taggers.lookup import tags_frame
+from koe.taggers.polarity import mention_polarity
+from koe.taggers.tokenize import detect_language, tokenize
 
 if TYPE_CHECKING:
     from koe.store import RunStore
-    from taggers.lookup import LookupTagger
+    from koe.taggers.lookup import LookupTagger
 
 CLUSTERS_COLUMNS = ["id", "cluster_id", "cluster_label", "similarity"]
 
@@ -299,7 +299,7 @@ def discover_table(
         ``sentence_idx`` and ``text`` after the contract columns), outliers ``-1``;
         themes; info with ``messages``).
     """
-    from taggers.sentences import split_sentences
+    from koe.taggers.sentences import split_sentences
 
     usable = table[table["usable"]]
     if unit == "sentence":

@@ -10,53 +10,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from koe import __version__
 from koe.config import KoeConfig
+from koe.models.polarity_model import DEFAULT_POLARITY_MODEL
 from koe.store import RunStore, text_hash
-from models.polarity_model import DEFAULT_POLARITY_MODEL, polarity_fallback
-from taggers.lookup import LookupTagger, tags_frame
-from taggers.sentences import split_sentences
-
-TAGGERS_DIR = Path(__file__).resolve().parents[1] / "taggers"
-POLARITY_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "default_polarity"
-
-
-def tagger_key(tagger: LookupTagger, folder: Path | None = None) -> str:
-    """The cache key of a tagger version.
-
-    Covers every file of the lookup-list folder (theme lists and polarity.yaml), the tagging
-    code (taggers/*.py), the polarity fallback model's files when the tagger has one, koe's
-    version and the Sudachi dictionary's: a change to any of them re-tags every comment once.
-    """
-    digest = hashlib.sha256(tagger.lists.sha256.encode())
-    paths: list[Path] = []
-    if folder is not None:
-        paths += sorted(p for p in Path(folder).iterdir() if p.is_file())
-    paths += sorted(TAGGERS_DIR.glob("*.py"))
-    if getattr(tagger, "polarity_fallback", None) is not None:
-        paths += sorted(p for p in POLARITY_MODEL_DIR.rglob("*") if p.is_file())
-        paths += [POLARITY_MODEL_DIR.parent / "polarity_model.py"]
-    for path in paths:
-        if path.is_file():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    for name in ("sudachipy", "sudachidict_core"):
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "none"
-        digest.update(f"{name}={version}\n".encode())
-    digest.update(f"koe={__version__}".encode())
-    return digest.hexdigest()
+from koe.taggers.factory import build_tagger, tagger_key
+from koe.taggers.lookup import LookupTagger, tags_frame
+from koe.taggers.sentences import split_sentences
 
 
 def lookup_tag_cached(
@@ -193,7 +160,7 @@ def lookup_tag_stage(
     ``polarity_model`` ("koe-default", a folder, or None / "none" for the lexicon only) reads
     the polarity of mentions no sentiment word reaches; its embeddings go through the store.
     """
-    tagger = LookupTagger.from_folder(lookup_lists, polarity_fallback(polarity_model, store))
+    tagger = build_tagger(lookup_lists, polarity_model, store)
     tags, stats = lookup_tag_cached(comments, sentences, tagger, store, lookup_lists, tag)
     return tags, tagger, stats
 

@@ -1,7 +1,7 @@
 """Ingest: read a survey export and split it into a CommentFrame and a QuarantineFrame.
 
 `load_comments(path)` = `read_table(path)` + `prepare_comments(raw)`. Every input row ends in
-exactly one of the two frames (see koe.frames for the column contracts). Rows that cannot be
+exactly one of the two frames (see koe.core.frames for the column contracts). Rows that cannot be
 analysed are quarantined with a machine-readable reason code (QUARANTINE_REASONS) and a
 human-readable detail; they are never silently dropped.
 """
@@ -23,7 +23,7 @@ import charset_normalizer
 import numpy as np
 import pandas as pd
 
-from koe.frames import COMMENT_COLUMNS, QUARANTINE_COLUMNS, nps_class
+from koe.core.frames import COMMENT_COLUMNS, QUARANTINE_COLUMNS, nps_class
 from koe.normalize import has_content, is_non_answer, normalize_text
 
 __all__ = [

@@ -24,14 +24,14 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from koe.report import render_report as render_report
-from koe.report import report_context as report_context
-from koe.safety import (
+from koe.core.safety import (
     FORMULA_START,
     check_department_id,
     mask_personal_data,
     safe_for_spreadsheet,
 )
+from koe.report import render_report as render_report
+from koe.report import report_context as report_context
 
 XLSX_MAX_CELL = 32_767  # Excel's limit on characters in one cell
 XLSX_MAX_ROWS = 1_048_576  # Excel's rows per sheet, the header row included

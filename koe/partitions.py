@@ -5,13 +5,10 @@ runner — threads by default, a Dask cluster (prefect-dask) for nights too big 
 
 from __future__ import annotations
 
-import hashlib
-from functools import lru_cache
-from pathlib import Path
-
 import pandas as pd
 
-from taggers.lookup import LookupTagger, tags_frame
+from koe.taggers.factory import shared_tagger
+from koe.taggers.lookup import tags_frame
 
 
 def partition_sentences(sentences: pd.DataFrame, partitions: int) -> list[pd.DataFrame]:
@@ -24,26 +21,12 @@ def partition_sentences(sentences: pd.DataFrame, partitions: int) -> list[pd.Dat
     return [sentences[sentences["id"].isin(g)].reset_index(drop=True) for g in groups]
 
 
-def _folder_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.iterdir() if p.is_file()):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-@lru_cache(maxsize=4)
-def _tagger(folder: str, polarity_model: str | None, digest: str) -> LookupTagger:
-    from models.polarity_model import polarity_fallback
-
-    return LookupTagger.from_folder(folder, polarity_fallback(polarity_model))
-
-
 def tag_sentences(
     sentences: pd.DataFrame, lookup_lists: str, polarity_model: str | None = None
 ) -> pd.DataFrame:
     """Lookup-tag one partition (TagFrame). The tagger is built once per process and folder
     content, so a Dask worker loads the lists and models once, not per partition."""
-    tagger = _tagger(str(lookup_lists), polarity_model, _folder_digest(Path(lookup_lists)))
+    tagger = shared_tagger(lookup_lists, polarity_model)
     return tagger.tag(sentences)
 
 

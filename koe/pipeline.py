@@ -2,7 +2,7 @@
 
 ingest -> normalize (in ingest) -> split sentences -> lookup-tag -> embed -> cluster
 -> join scores -> drivers -> route -> report. Each stage takes and returns documented frames
-(koe.frames) and can be called and tested without Prefect.
+(koe.core.frames) and can be called and tested without Prefect.
 """
 
 from __future__ import annotations
@@ -14,20 +14,21 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from analysis.drivers import compute_drivers
-from analysis.regression import theme_regression
-from analysis.segments import nps_trend, segment_drivers, segment_table
-from analysis.subscores import MAX_SUBSCORES, subscore_drivers
-from analysis.trends import early_warnings, theme_trends
+from koe.analysis.drivers import compute_drivers
+from koe.analysis.regression import theme_regression
+from koe.analysis.segments import nps_trend, segment_drivers, segment_table
+from koe.analysis.subscores import MAX_SUBSCORES, subscore_drivers
+from koe.analysis.trends import early_warnings, theme_trends
 from koe.config import SAMPLE_INPUT, KoeConfig
-from koe.frames import COMMENT_COLUMNS
+from koe.core.frames import COMMENT_COLUMNS
 from koe.ingest import ColumnMapping
 from koe.normalize import is_non_answer
 from koe.sources import prepare_sources, read_input
 from koe.store import RunStore
-from taggers.lookup import LookupTagger
-from taggers.routing import follow_up_list, route_comments, thank_you_list
-from taggers.sentences import split_sentences
+from koe.taggers.factory import build_tagger
+from koe.taggers.lookup import LookupTagger
+from koe.taggers.routing import follow_up_list, route_comments, thank_you_list
+from koe.taggers.sentences import split_sentences
 
 if TYPE_CHECKING:
     from koe.discover import DiscoveryResult
@@ -110,7 +111,7 @@ def sentences_of(comments: pd.DataFrame) -> pd.DataFrame:
 
 def lookup_tag(sentences: pd.DataFrame, lookup_lists: Path) -> tuple[pd.DataFrame, LookupTagger]:
     """Tag sentences with the lookup lists of a folder. Returns (TagFrame, tagger)."""
-    tagger = LookupTagger.from_folder(lookup_lists)
+    tagger = build_tagger(lookup_lists)
     return tagger.tag(sentences), tagger
 
 
@@ -144,7 +145,7 @@ def drivers(comments: pd.DataFrame, tags: pd.DataFrame, config: KoeConfig) -> pd
 
 @dataclass
 class AnalysisResult:
-    """Everything the analysis stage writes: see analysis/* for each table's columns."""
+    """Everything the analysis stage writes: see koe/analysis/* for each table's columns."""
 
     drivers: pd.DataFrame
     regression: pd.DataFrame

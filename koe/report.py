@@ -14,7 +14,6 @@ import html
 import math
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -23,9 +22,9 @@ import plotly.graph_objects as go
 from markupsafe import Markup, escape
 from plotly.offline import get_plotlyjs
 
-from analysis.nps import nps_by_period, nps_summary
 from koe import __version__
-from koe.safety import mask_personal_data
+from koe.analysis.nps import nps_by_period, nps_summary
+from koe.core.safety import mask_personal_data
 
 FONT_STACK = (
     '"Noto Sans CJK JP", "Noto Sans JP", "Hiragino Sans", "Hiragino Kaku Gothic ProN", '
@@ -417,7 +416,7 @@ def external_references(page: str) -> list[str]:
 def render_report(context: dict[str, Any]) -> str:
     """Render report.html: one file, inline CSS, JS and plotly.js; no external resources."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+        loader=jinja2.PackageLoader("koe", "templates"),
         autoescape=True,
     )
     impacts = [abs(d["impact"]) for d in context["drivers"] if not math.isnan(d["impact"])]

@@ -28,7 +28,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from koe.config import SAMPLE_INPUT, ConfigError, KoeConfig
-from koe.frames import QUARANTINE_COLUMNS
+from koe.core.frames import QUARANTINE_COLUMNS
 from koe.ingest import ColumnMapping, IngestError, as_strings, prepare_comments, read_table
 
 EXPORT_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet")

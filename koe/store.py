@@ -26,7 +26,6 @@ the lock) and its lock row, which the next run reclaims when the process is dead
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import socket
@@ -39,6 +38,8 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+
+from koe.core.hashing import text_hash as text_hash
 
 metadata = sa.MetaData()
 
@@ -119,11 +120,6 @@ cluster_themes_table = sa.Table(
     sa.Column("first_seen_at", sa.DateTime, nullable=False),
     sa.Column("last_seen_at", sa.DateTime, nullable=False),
 )
-
-
-def text_hash(text: str) -> str:
-    """SHA-256 of the UTF-8 text: the cache key of a comment or sentence."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _now() -> datetime:

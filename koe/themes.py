@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from taggers.lookup_lists import LookupListError, load_lookup_lists
+from koe.taggers.lookup_lists import LookupListError, load_lookup_lists
 
 ACCEPTED_FILE = "accepted.yaml"
 ACCEPTED_HEADER = """\
@@ -129,7 +129,7 @@ def _validate(lists: Path, path: Path, text: str) -> Any:
     Raises:
         ThemeEditError: the changed folder does not load (the message is the loader's).
     """
-    from taggers.lookup import LookupTagger
+    from koe.taggers.factory import build_tagger
 
     with tempfile.TemporaryDirectory(prefix="koe-lists-") as tmp:
         folder = Path(tmp)
@@ -137,7 +137,7 @@ def _validate(lists: Path, path: Path, text: str) -> Any:
             shutil.copy2(other, folder / other.name)
         (folder / path.name).write_text(text, encoding="utf-8")
         try:
-            return LookupTagger.from_folder(folder)
+            return build_tagger(folder)
         except LookupListError as exc:
             message = str(exc).replace(str(folder / path.name), str(path))
             raise ThemeEditError(f"the change would make the lookup lists invalid: {message}") \
@@ -172,7 +172,7 @@ def _theme_file(lists: Path, theme_id: str) -> Path:
 
 def _matching(tagger: Any, theme_id: str, texts: list[str]) -> list[str]:
     """The texts the tagger tags with ``theme_id``."""
-    from taggers.tokenize import detect_language
+    from koe.taggers.tokenize import detect_language
 
     out = []
     for text in texts:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from models.embeddings import embed_texts, load_embedder, model_id
+from koe.models.embeddings import embed_texts, load_embedder, model_id
 
 if TYPE_CHECKING:
     from koe.store import RunStore

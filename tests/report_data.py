@@ -13,12 +13,12 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from analysis.drivers import compute_drivers
-from analysis.segments import segment_table
-from analysis.trends import early_warnings, theme_trends
-from koe.frames import nps_class
+from koe.analysis.drivers import compute_drivers
+from koe.analysis.segments import segment_table
+from koe.analysis.trends import early_warnings, theme_trends
+from koe.core.frames import nps_class
 from koe.report import report_context
-from taggers.lookup import tags_frame
+from koe.taggers.lookup import tags_frame
 
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_TEXT = '</script><script>alert("x")</script>返信が遅い'

@@ -8,7 +8,7 @@ import pytest
 
 from koe.ingest import load_comments
 from koe.partitions import partition_sentences
-from taggers.sentences import split_sentences
+from koe.taggers.sentences import split_sentences
 
 from .conftest import LOOKUP_LISTS, ROOT
 
@@ -32,7 +32,7 @@ def test_task_runner_choice():
     from prefect.task_runners import ThreadPoolTaskRunner
     from prefect_dask import DaskTaskRunner
 
-    from flows.partitioned import task_runner_for
+    from koe.flows.partitioned import task_runner_for
 
     assert isinstance(task_runner_for(None), ThreadPoolTaskRunner)
     remote = task_runner_for("tcp://scheduler:8786")
@@ -43,7 +43,7 @@ def test_task_runner_choice():
 def test_dask_local_cluster_tags_like_the_default_runner(prefect_harness, tagger, sentences):
     from prefect_dask import DaskTaskRunner
 
-    from flows.partitioned import tag_partitioned
+    from koe.flows.partitioned import tag_partitioned
 
     lists = str(LOOKUP_LISTS)
     expected = tagger.tag(sentences)

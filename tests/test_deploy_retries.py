@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy.exc
 from prefect import flow
 
-from flows import tasks
 from koe import pipeline
 from koe.config import ConfigError, load_config
+from koe.flows import tasks
 from koe.ingest import IngestError
 
 from .conftest import FIXTURES
@@ -87,7 +87,7 @@ def test_a_deterministic_ingest_error_is_not_retried(prefect_harness, monkeypatc
 
 @pytest.mark.slow
 def test_a_bad_config_fails_the_flow_at_once(prefect_harness, tmp_path):
-    from flows.nightly import nightly
+    from koe.flows.nightly import nightly
 
     bad = tmp_path / "koe.yaml"
     bad.write_text("seed: 1\ncluster:\n  min_cluster_size: one\n", encoding="utf-8")

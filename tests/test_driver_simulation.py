@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.drivers import compute_drivers
-from analysis.regression import theme_regression
-from analysis.simulate import PLANTED_FEATURES, simulate_survey
+from koe.analysis.drivers import compute_drivers
+from koe.analysis.regression import theme_regression
+from koe.analysis.simulate import PLANTED_FEATURES, simulate_survey
 
 BETA = {f.feature: f.beta for f in PLANTED_FEATURES}
 DRIVERS = [

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.drivers import (
+from koe.analysis.drivers import (
     DRIVER_COLUMNS,
     THEME_VOLUME_COLUMNS,
     benjamini_hochberg,
     compute_drivers,
     theme_volume,
 )
-from analysis.nps import nps_summary
+from koe.analysis.nps import nps_summary
 
 # ---------------------------------------------------------------------------------------------
 # The hand table: 10 comments.

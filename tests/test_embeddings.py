@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pytest
 
-from models.embeddings import (
+from koe.models.embeddings import (
     DEFAULT_MODEL,
     DEFAULT_MODEL_DIR,
     EmbedderLoadError,
@@ -21,7 +21,7 @@ from models.embeddings import (
     model_id,
     resolve_model_path,
 )
-from models.use_module import THREADS_ENV, UniversalSentenceEncoder, resolve_threads
+from koe.models.use_module import THREADS_ENV, UniversalSentenceEncoder, resolve_threads
 
 
 @pytest.fixture(autouse=True)
@@ -43,7 +43,7 @@ def test_default_folder_is_small_json_only():
     files = sorted(p.name for p in DEFAULT_MODEL_DIR.iterdir() if p.is_file())
     assert files == ["config_sentence_transformers.json", "modules.json", "usem3_config.json"]
     modules = json.loads((DEFAULT_MODEL_DIR / "modules.json").read_text(encoding="utf-8"))
-    assert [m["type"] for m in modules] == ["models.use_module.UniversalSentenceEncoder"]
+    assert [m["type"] for m in modules] == ["koe.models.use_module.UniversalSentenceEncoder"]
     assert all(p.stat().st_size < 4096 for p in DEFAULT_MODEL_DIR.iterdir())
 
 

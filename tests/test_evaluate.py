@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from koe.cli import app
-from taggers.evaluate import evaluate_tags
+from koe.taggers.evaluate import evaluate_tags
 
 
 def frames():

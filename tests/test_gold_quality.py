@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from koe.models.polarity_model import polarity_fallback
 from koe.normalize import normalize_text
-from models.polarity_model import polarity_fallback
-from taggers.evaluate import evaluate_tags
-from taggers.lookup import LookupTagger, to_tags_csv
-from taggers.sentences import split_sentences
+from koe.taggers.evaluate import evaluate_tags
+from koe.taggers.lookup import LookupTagger, to_tags_csv
+from koe.taggers.sentences import split_sentences
 
 from .conftest import LOOKUP_LISTS, ROOT
 

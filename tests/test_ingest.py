@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from koe.frames import COMMENT_COLUMNS, QUARANTINE_COLUMNS
+from koe.core.frames import COMMENT_COLUMNS, QUARANTINE_COLUMNS
 from koe.ingest import (
     MAX_TEXT_CHARS,
     QUARANTINE_REASONS,

@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from taggers.lookup_lists import LookupListError, load_lookup_lists
-from taggers.polarity import PolarityLexicon
+from koe.taggers.lookup_lists import LookupListError, load_lookup_lists
+from koe.taggers.polarity import PolarityLexicon
 
 GOOD = """\
 version: 1

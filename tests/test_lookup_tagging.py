@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from taggers.lookup import to_tags_csv
-from taggers.sentences import split_sentences
+from koe.taggers.lookup import to_tags_csv
+from koe.taggers.sentences import split_sentences
 
 
 def themes(tagger, text):
@@ -90,7 +90,7 @@ def test_long_comment_is_tagged_across_sudachi_chunks(tagger):
 
 
 def test_every_shipped_example_passes(tagger):
-    from taggers.lookup import check_examples
+    from koe.taggers.lookup import check_examples
 
     assert check_examples(tagger) == []
     assert len(tagger) >= 25

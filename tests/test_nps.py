@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.nps import (
+from koe.analysis.nps import (
     SUMMARY_COLUMNS,
     nps,
     nps_by,

@@ -7,16 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.polarity_model import (
+from koe.models.polarity_model import (
     PolarityModel,
     PolarityModelError,
     load_polarity_model,
     polarity_fallback,
     train_polarity_model,
 )
-from taggers.lookup import LookupTagger
-from taggers.lookup_lists import LookupListError, load_lookup_lists
-from taggers.sentences import split_sentences
+from koe.taggers.lookup import LookupTagger
+from koe.taggers.lookup_lists import LookupListError, load_lookup_lists
+from koe.taggers.sentences import split_sentences
 
 from .conftest import LOOKUP_LISTS
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from koe.ingest import QUARANTINE_REASONS, ColumnMapping
 from koe.normalize import is_non_answer
 from koe.sources import RawInput, prepare_sources
-from taggers.sentences import split_sentences
+from koe.taggers.sentences import split_sentences
 
 _text = st.one_of(
     st.none(),

@@ -12,8 +12,8 @@ import pytest
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from analysis.regression import REGRESSION_COLUMNS, _bootstrap_p, theme_regression
-from analysis.subscores import SUBSCORE_COLUMNS, subscore_drivers
+from koe.analysis.regression import REGRESSION_COLUMNS, _bootstrap_p, theme_regression
+from koe.analysis.subscores import SUBSCORE_COLUMNS, subscore_drivers
 
 
 def comments_of(scores: list[int]) -> pd.DataFrame:

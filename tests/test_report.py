@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import pytest
 
-from analysis.drivers import DRIVER_COLUMNS, compute_drivers
+from koe.analysis.drivers import DRIVER_COLUMNS, compute_drivers
 from koe.report import (
     FONT_STACK,
     external_references,
@@ -15,7 +15,7 @@ from koe.report import (
     render_report,
     theme_drilldown,
 )
-from taggers.lookup import tags_frame
+from koe.taggers.lookup import tags_frame
 
 from .report_data import EMAIL_TEXT, XSS_NAME, XSS_TEXT, context, survey
 

@@ -1,4 +1,4 @@
-"""analysis.resample (bootstrap over distinct rows) and the statistics computed on it."""
+"""koe.analysis.resample (bootstrap over distinct rows) and the statistics computed on it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from scipy import sparse, stats
 from sklearn.metrics import roc_auc_score
 
-from analysis.resample import distinct_rows, resample_counts
-from analysis.subscores import subscore_drivers
+from koe.analysis.resample import distinct_rows, resample_counts
+from koe.analysis.subscores import subscore_drivers
 
 
 def test_distinct_rows_groups_flags_and_values_with_nan():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 
 from koe.config import KoeConfig, RoutingRule
+from koe.core.safety import mask_personal_data, neutralize_formula, safe_for_spreadsheet
 from koe.outputs import write_routed
-from koe.safety import mask_personal_data, neutralize_formula, safe_for_spreadsheet
-from taggers.lookup import tags_frame
-from taggers.routing import route_comments
+from koe.taggers.lookup import tags_frame
+from koe.taggers.routing import route_comments
 
 
 def frames():

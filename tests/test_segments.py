@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.drivers import DRIVER_COLUMNS
-from analysis.nps import nps_summary
-from analysis.segments import (
+from koe.analysis.drivers import DRIVER_COLUMNS
+from koe.analysis.nps import nps_summary
+from koe.analysis.segments import (
     ALL,
     MISSING_VALUE,
     NPS_TREND_COLUMNS,

@@ -18,7 +18,7 @@ from koe.incremental import (
 from koe.ingest import prepare_comments
 from koe.normalize import is_non_answer
 from koe.store import RunStore, text_hash
-from taggers.sentences import split_sentences
+from koe.taggers.sentences import split_sentences
 
 from .conftest import FIXTURES, LOOKUP_LISTS
 

@@ -6,8 +6,8 @@ import pickle
 
 import pytest
 
-from taggers.sentences import split_sentences, split_text
-from taggers.tokenize import SudachiTokenizer, Token, content_words, detect_language, tokenize
+from koe.taggers.sentences import split_sentences, split_text
+from koe.taggers.tokenize import SudachiTokenizer, Token, content_words, detect_language, tokenize
 
 
 @pytest.mark.parametrize(
@@ -166,7 +166,7 @@ def test_pickled_tokenizer_keeps_cache_size():
 
 
 def test_long_text_is_chunked_with_offsets():
-    from taggers.tokenize import MAX_CHUNK_CHARS
+    from koe.taggers.tokenize import MAX_CHUNK_CHARS
 
     text = "問合せの返信が遅い。" * (MAX_CHUNK_CHARS // 5)
     c, a = SudachiTokenizer().tokenize_modes(text)

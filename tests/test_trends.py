@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.trends import TREND_COLUMNS, WARNING_COLUMNS, early_warnings, theme_trends
+from koe.analysis.trends import TREND_COLUMNS, WARNING_COLUMNS, early_warnings, theme_trends
 
 # ---------------------------------------------------------------------------------------------
 # The hand table: four Monday-Sunday weeks, theme "reports" negative.

@@ -1,7 +1,7 @@
 """Net Promoter Score statistics.
 
 NPS = % promoters (score 9-10) - % detractors (score 0-6), in -100..100. Passives (7-8) count in
-the denominator only. The class thresholds are those of ``koe.frames.nps_class``.
+the denominator only. The class thresholds are those of ``koe.core.frames.nps_class``.
 
 Standard error (the usual multinomial / delta-method formula, on the -100..100 scale)::
 

@@ -72,14 +72,14 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from analysis.nps import (
+from koe.analysis.nps import (
     DETRACTOR_MAX,
     PROMOTER_MIN,
     nps_difference_test,
     nps_from_counts,
 )
-from analysis.resample import distinct_rows, resample_counts
-from koe.frames import POLARITIES
+from koe.analysis.resample import distinct_rows, resample_counts
+from koe.core.frames import POLARITIES
 
 DRIVER_COLUMNS = (
     "theme",

@@ -66,10 +66,10 @@ from scipy import sparse, stats
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from analysis.drivers import benjamini_hochberg
-from analysis.nps import DETRACTOR_MAX, PROMOTER_MIN
-from analysis.resample import distinct_rows, resample_counts
-from koe.frames import POLARITIES
+from koe.analysis.drivers import benjamini_hochberg
+from koe.analysis.nps import DETRACTOR_MAX, PROMOTER_MIN
+from koe.analysis.resample import distinct_rows, resample_counts
+from koe.core.frames import POLARITIES
 
 REGRESSION_COLUMNS = (
     "theme",

@@ -39,8 +39,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.drivers import DRIVER_COLUMNS, benjamini_hochberg, compute_drivers
-from analysis.nps import SUMMARY_COLUMNS, nps_by, nps_by_period, nps_difference_test
+from koe.analysis.drivers import DRIVER_COLUMNS, benjamini_hochberg, compute_drivers
+from koe.analysis.nps import SUMMARY_COLUMNS, nps_by, nps_by_period, nps_difference_test
 
 SEGMENT_COLUMNS = ("segment", "value", *SUMMARY_COLUMNS, "nps_vs_rest", "p_value", "q_value")
 COMBO_SEPARATOR = "×"

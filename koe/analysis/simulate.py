@@ -147,8 +147,8 @@ def true_values(
         (the ridge effect on the score), impact_mc (drivers.csv leave-one-out impact, NPS
         points). The regressions use the same l2 = 1 as the defaults, negligible at this n.
     """
-    from analysis.drivers import compute_drivers
-    from analysis.regression import theme_regression
+    from koe.analysis.drivers import compute_drivers
+    from koe.analysis.regression import theme_regression
 
     big = tuple(f for f in features if f.count is None)
     comments, tags = simulate_survey(n, seed, big)
