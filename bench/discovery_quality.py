@@ -15,7 +15,7 @@ Every method clusters the same USE multilingual v3 embeddings (koe's default mod
 the run-state embedding cache). Scores: NMI and ARI (sklearn) with every outlier in one extra
 cluster ``-1`` (what ``koe eval-clusters`` prints), the outlier share and the cluster count.
 
-- koe: exactly ``koe discover`` (koe.discover.discover_table with the default config):
+- koe: exactly ``koe discover`` (koe.discovery.discover.discover_table with the default config):
   agglomerative clustering (cosine, average linkage, distance threshold 0.70), clusters under
   max(3, 0.25 % of the texts) dissolved, texts with cosine >= 0.30 to the nearest centroid
   assigned to it;
@@ -138,7 +138,7 @@ def fmt_row(name: str, r: dict) -> str:
 # ---------------------------------------------------------------- methods
 def koe_discover(frame: pd.DataFrame, store, unit: str = "comment", **cluster) -> np.ndarray:
     from koe.config import load_config
-    from koe.discover import discover_table, prepare_table
+    from koe.discovery.discover import discover_table, prepare_table
 
     config = load_config(None)
     if cluster:
@@ -206,7 +206,7 @@ UMAP_THRESHOLDS = (0.1, 0.2, 0.3, 0.5, 0.7)
 
 def umap_rows(x: np.ndarray, labels: np.ndarray) -> list[str]:
     """koe's clustering on UMAP-5 vectors, per distance threshold (seeds 0-4)."""
-    from koe.taggers.cluster import cluster_vectors
+    from koe.discovery.cluster import cluster_vectors
 
     scores: dict[float, list[dict]] = {t: [] for t in UMAP_THRESHOLDS}
     for seed in BERTOPIC_SEEDS:

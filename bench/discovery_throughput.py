@@ -51,7 +51,7 @@ STATE = Path("/tmp/koe_bench_state.sqlite")
 
 
 def distinct_sentences(path: Path) -> list[str]:
-    from koe.normalize import has_content, normalize_text
+    from koe.ingest.normalize import has_content, normalize_text
     from koe.taggers.sentences import split_sentences
 
     df = pd.read_csv(path, dtype=str, keep_default_na=False, usecols=["comment_id", "text"])
@@ -83,10 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"SKIP: data file {args.data} not found; nothing written.")
         return 0
 
+    from koe.discovery.cluster import cluster_vectors, find_themes
     from koe.models.embedding_cache import embed_with_cache
     from koe.models.embeddings import load_embedder
     from koe.store import RunStore
-    from koe.taggers.cluster import cluster_vectors, find_themes
 
     t0 = time.perf_counter()
     sentences = distinct_sentences(args.data)

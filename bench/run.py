@@ -15,7 +15,7 @@ Stages (each reports seconds and items/s; ratio = koe's throughput / the ceiling
   same model on the same distinct sentences; the second run's re-encode count;
 - cluster: ``cluster_vectors`` time and peak memory at 10k and 100k vectors;
 - peer: BERTopic (UMAP + HDBSCAN, as bench/discovery_quality.py) vs koe's discovery
-  (``koe.discover.cluster_units``) on the same sentences with the same embeddings;
+  (``koe.discovery.discover.cluster_units``) on the same sentences with the same embeddings;
 - e2e: ``koe run`` (subprocess) on a folder holding the N-row export, then again after a file of
   1,000 new comments is added (folder source: only the new file is read);
 - stream: ``koe tag`` (subprocess) on the N-row export, read and tagged ``--chunk-rows`` rows at a
@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     import pandas as pd
 
-    from koe.normalize import has_content, normalize_text
+    from koe.ingest.normalize import has_content, normalize_text
     from koe.taggers.sentences import split_sentences
 
     table, mem = Table(), Memory()
@@ -481,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
             vectors, _ = embed_with_cache(texts, "koe-default", store)
 
     if "cluster" in stages and vectors is not None:
-        from koe.taggers.cluster import cluster_vectors
+        from koe.discovery.cluster import cluster_vectors
 
         rng = np.random.default_rng(args.seed)
         for size in [int(s) for s in args.cluster_sizes.split(",") if s]:
@@ -517,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if "peer" in stages and vectors is not None:
         from koe.config import load_config
-        from koe.discover import cluster_units
+        from koe.discovery.discover import cluster_units
 
         texts = distinct[: len(vectors)]
         config = load_config(None)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from koe.normalize import normalize_text
+from koe.ingest.normalize import normalize_text
 from koe.taggers.lookup import LookupTagger
 from koe.taggers.sentences import split_sentences
 from koe.taggers.tokenize import tokenize

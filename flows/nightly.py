@@ -27,8 +27,8 @@ from koe.config import load_config  # noqa: E402
 from koe.flows import tasks  # noqa: E402
 from koe.flows.partitioned import partitioned_tagger  # noqa: E402
 from koe.incremental import comment_records, lookup_tag_stage  # noqa: E402
+from koe.ingest.sources import describe_input  # noqa: E402
 from koe.pipeline import tagged_comments  # noqa: E402
-from koe.sources import describe_input  # noqa: E402
 from koe.store import RunStore  # noqa: E402
 from koe.taggers.lookup import to_tags_csv  # noqa: E402
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from koe.ingest import IngestError, iter_table_chunks
-from koe.normalize import normalize_text
+from koe.ingest.normalize import normalize_text
 
 
 @dataclass

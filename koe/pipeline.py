@@ -22,16 +22,16 @@ from koe.analysis.trends import early_warnings, theme_trends
 from koe.config import SAMPLE_INPUT, KoeConfig
 from koe.core.frames import COMMENT_COLUMNS
 from koe.ingest import ColumnMapping
-from koe.normalize import is_non_answer
-from koe.sources import prepare_sources, read_input
+from koe.ingest.normalize import is_non_answer
+from koe.ingest.sources import prepare_sources, read_input
+from koe.routing import follow_up_list, route_comments, thank_you_list
 from koe.store import RunStore
 from koe.taggers.factory import build_tagger
 from koe.taggers.lookup import LookupTagger
-from koe.taggers.routing import follow_up_list, route_comments, thank_you_list
 from koe.taggers.sentences import split_sentences
 
 if TYPE_CHECKING:
-    from koe.discover import DiscoveryResult
+    from koe.discovery.discover import DiscoveryResult
 
 
 @dataclass
@@ -43,7 +43,7 @@ class IngestResult:
     input_sha256: str
     sub_scores: list[str]
     segments: list[str]
-    source_kind: str = "file"  # file | folder | sql (koe.sources)
+    source_kind: str = "file"  # file | folder | sql (koe.ingest.sources)
     files: list[tuple[str, str, int]] = field(default_factory=list)  # (path, sha256, rows) read
     skipped_files: list[str] = field(default_factory=list)  # a folder's already processed files
     origins: list[str] = field(default_factory=list)  # source label per accepted comment
@@ -57,7 +57,7 @@ def input_path_of(config: KoeConfig) -> Path:
 def ingest(config: KoeConfig, store: RunStore | None = None) -> IngestResult:
     """Read the input and split it into accepted comments and quarantined rows.
 
-    The input is a file, the new files of a folder or a SQL query (koe.sources); with a
+    The input is a file, the new files of a folder or a SQL query (koe.ingest.sources); with a
     ``store``, a folder's files processed by earlier runs are skipped and ids accepted from
     another file by an earlier run are duplicates (first wins). Adds ``non_answer`` (bool:
     「特になし」 and the like) to the CommentFrame.
@@ -127,9 +127,11 @@ def discover(
 
     Returns the assignments (units with cluster_id/label/similarity), the emergent themes
     table, cluster tags (TagFrame rows with source "cluster") and info for the manifest.
-    Cluster ids are kept across runs through ``store`` (see koe.discover.run_discovery).
+    Cluster ids are kept across runs through ``store`` (see koe.discovery.discover.run_discovery).
     """
-    from koe.discover import run_discovery  # loads the embedder's modules: only when needed
+    from koe.discovery.discover import (
+        run_discovery,  # loads the embedder's modules: only when needed
+    )
 
     return run_discovery(sentences, lookup_tags, comments, config, store, tagger)
 

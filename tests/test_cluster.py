@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from koe.taggers.cluster import (
+from koe.discovery.cluster import (
     OUTLIER,
     KnownThemes,
     catch_keywords,

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from koe.cli import app
-from koe.taggers.evaluate import evaluate_tags
+from koe.evaluate import evaluate_tags
 
 
 def frames():

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from koe.evaluate import evaluate_tags
+from koe.ingest.normalize import normalize_text
 from koe.models.polarity_model import polarity_fallback
-from koe.normalize import normalize_text
-from koe.taggers.evaluate import evaluate_tags
 from koe.taggers.lookup import LookupTagger, to_tags_csv
 from koe.taggers.sentences import split_sentences
 

@@ -1,4 +1,4 @@
-"""Input sources (koe.sources): a folder of daily exports, a SQL query, duplicate ids across
+"""Input sources (koe.ingest.sources): a folder of daily exports, a SQL query, duplicate ids across
 files. Plain functions, no Prefect."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from koe.config import ConfigError, load_config
 from koe.ingest import ColumnMapping, IngestError
-from koe.sources import (
+from koe.ingest.sources import (
     RawInput,
     describe_input,
     file_sha256,

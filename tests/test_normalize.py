@@ -1,4 +1,4 @@
-"""Tests for koe.normalize."""
+"""Tests for koe.ingest.normalize."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from koe.normalize import NON_ANSWERS, is_meaningful, is_non_answer, normalize_text
+from koe.ingest.normalize import NON_ANSWERS, is_meaningful, is_non_answer, normalize_text
 
 # fmt: off
 NORMALIZE_CASES = [

@@ -12,8 +12,8 @@ from koe.analysis.drivers import compute_drivers
 from koe.config import ConfigError, KoeConfig, RoutingRule, load_config
 from koe.core.safety import check_department_id
 from koe.outputs import RunFolder, write_close_the_loop, write_routed, write_xlsx
+from koe.routing import follow_up_list, route_comments, thank_you_list
 from koe.taggers.lookup import tags_frame
-from koe.taggers.routing import follow_up_list, route_comments, thank_you_list
 
 from .test_routing import frames
 

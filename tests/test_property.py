@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from koe.ingest import QUARANTINE_REASONS, ColumnMapping
-from koe.normalize import is_non_answer
-from koe.sources import RawInput, prepare_sources
+from koe.ingest.normalize import is_non_answer
+from koe.ingest.sources import RawInput, prepare_sources
 from koe.taggers.sentences import split_sentences
 
 _text = st.one_of(

@@ -7,8 +7,8 @@ import pandas as pd
 from koe.config import KoeConfig, RoutingRule
 from koe.core.safety import mask_personal_data, neutralize_formula, safe_for_spreadsheet
 from koe.outputs import write_routed
+from koe.routing import route_comments
 from koe.taggers.lookup import tags_frame
-from koe.taggers.routing import route_comments
 
 
 def frames():

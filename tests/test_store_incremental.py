@@ -16,7 +16,7 @@ from koe.incremental import (
     window_frames,
 )
 from koe.ingest import prepare_comments
-from koe.normalize import is_non_answer
+from koe.ingest.normalize import is_non_answer
 from koe.store import RunStore, text_hash
 from koe.taggers.sentences import split_sentences
 

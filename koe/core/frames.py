@@ -5,7 +5,7 @@ snake_case even when the data is Japanese. Stages never modify their input frame
 
 CommentFrame (ingest -> normalize -> everything downstream), one row per accepted comment:
     id            str     respondent/comment id, unique within a run
-    text          str     the comment, normalized (NFKC, whitespace, HTML: see koe.normalize)
+    text          str     the comment, normalized (NFKC, whitespace, HTML: see koe.ingest.normalize)
     score         Int64   0-10 "how likely are you to recommend us"
     nps_class     str     promoter (9-10) | passive (7-8) | detractor (0-6)
     date          datetime64[ns] or NaT

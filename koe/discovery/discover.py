@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from koe.config import KoeConfig
+from koe.discovery.cluster import OUTLIER, KnownThemes, empty_themes, find_themes
 from koe.models.embedding_cache import embed_with_cache
-from koe.taggers.cluster import OUTLIER, KnownThemes, empty_themes, find_themes
 from koe.taggers.lookup import tags_frame
 from koe.taggers.polarity import mention_polarity
 from koe.taggers.tokenize import detect_language, tokenize
@@ -253,7 +253,7 @@ def prepare_table(
         (the first occurrence wins) are left out and counted in the messages.
     """
     from koe.ingest import IngestError
-    from koe.normalize import has_content, normalize_text
+    from koe.ingest.normalize import has_content, normalize_text
 
     missing = [c for c in (id_col, text_col, score_col) if c and c not in raw.columns]
     if missing:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from koe.core.frames import COMMENT_COLUMNS, QUARANTINE_COLUMNS, nps_class
-from koe.normalize import has_content, is_non_answer, normalize_text
+from koe.ingest.normalize import has_content, is_non_answer, normalize_text
 
 __all__ = [
     "MAX_TEXT_CHARS",
@@ -160,7 +160,7 @@ def _all_strings(df: pd.DataFrame) -> pd.DataFrame:
 def as_strings(df: pd.DataFrame) -> pd.DataFrame:
     """A copy with str column names and every cell as str (missing -> ""), like read_table's.
 
-    For tables that do not come from a file, e.g. a SQL query (koe.sources).
+    For tables that do not come from a file, e.g. a SQL query (koe.ingest.sources).
     """
     return _all_strings(df)
 
@@ -598,7 +598,7 @@ def prepare_comments(
     that row is itself quarantined for another reason; the detail names that row);
     missing_score / invalid_score / score_out_of_range; empty_text / no_text_content /
     text_too_long (more than MAX_TEXT_CHARS after normalization); invalid_date. Non-answers
-    (「特になし」, "-", see koe.normalize.NON_ANSWERS) are accepted even without letters.
+    (「特になし」, "-", see koe.ingest.normalize.NON_ANSWERS) are accepted even without letters.
 
     Column names are matched exactly, then ignoring surrounding spaces and a BOM, then
     NFKC + case-insensitively. Cells may be str or missing (None/NaN/<NA> count as empty).
