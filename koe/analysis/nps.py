@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import erfc
 
+from koe.core.frames import DETRACTOR_MAX, PROMOTER_MIN
+
 Z_95 = 1.959963984540054
-PROMOTER_MIN = 9  # scores >= 9 are promoters
-DETRACTOR_MAX = 6  # scores <= 6 are detractors (i.e. < 7)
 
 SUMMARY_COLUMNS = (
     "n",

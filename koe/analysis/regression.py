@@ -67,9 +67,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from koe.analysis.drivers import benjamini_hochberg
-from koe.analysis.nps import DETRACTOR_MAX, PROMOTER_MIN
 from koe.analysis.resample import distinct_rows, resample_counts
-from koe.core.frames import POLARITIES
+from koe.core.frames import DETRACTOR_MAX, POLARITIES, PROMOTER_MIN
 
 REGRESSION_COLUMNS = (
     "theme",

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from koe.core.frames import DETRACTOR_MAX, PROMOTER_MIN
+
 # Score distribution of a comment that mentions no planted theme: 13% detractors, 37% passives,
 # 50% promoters (NPS +37).
 BASE_SCORE_PMF = (0.01, 0.005, 0.005, 0.01, 0.01, 0.03, 0.06, 0.15, 0.22, 0.25, 0.25)
@@ -114,7 +116,8 @@ def simulate_survey(
             "text": "...",
             "score": pd.array(score, dtype="Int64"),
             "nps_class": np.where(
-                score >= 9, "promoter", np.where(score >= 7, "passive", "detractor")
+                score >= PROMOTER_MIN, "promoter",
+                np.where(score > DETRACTOR_MAX, "passive", "detractor"),
             ),
         }
     )

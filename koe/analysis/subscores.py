@@ -56,8 +56,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from koe.analysis.nps import DETRACTOR_MAX, PROMOTER_MIN
 from koe.analysis.resample import distinct_rows, resample_counts
+from koe.core.frames import DETRACTOR_MAX, PROMOTER_MIN
 
 SUBSCORE_COLUMNS = (
     "sub_score",

@@ -62,8 +62,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from koe.analysis.nps import DETRACTOR_MAX, PERIOD_FREQS, PROMOTER_MIN, nps_from_counts
-from koe.core.frames import POLARITIES
+from koe.analysis.nps import PERIOD_FREQS, nps_from_counts
+from koe.core.frames import DETRACTOR_MAX, POLARITIES, PROMOTER_MIN
 
 TREND_COLUMNS = (
     "theme",

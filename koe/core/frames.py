@@ -68,10 +68,15 @@ TAG_COLUMNS = (
 TAGS_CSV_COLUMNS = ("id", "theme", "department", "polarity", "source", "evidence")
 
 
+# The NPS classes of a 0-10 score, defined once: promoters 9-10, passives 7-8, detractors 0-6.
+PROMOTER_MIN = 9
+DETRACTOR_MAX = 6
+
+
 def nps_class(score: int) -> str:
     """Return the NPS class of a 0-10 score."""
-    if score >= 9:
+    if score >= PROMOTER_MIN:
         return "promoter"
-    if score >= 7:
+    if score > DETRACTOR_MAX:
         return "passive"
     return "detractor"
