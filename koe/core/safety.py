@@ -16,20 +16,48 @@ _WINDOWS_DEVICES = frozenset(
 # File names in routed/ that are not departments (close-the-loop lists).
 RESERVED_FILE_IDS = frozenset({"follow_up", "thank_you"})
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# International (+81 3 1234 5678), Japanese (03-1234-5678, 090-1234-5678, 0120-123-456,
-# 09012345678) phone numbers; postal codes (〒100-0001, 100-0001).
-_PHONE = re.compile(
-    r"(?<![\w-])(?:\+\d{1,3}[ -]?\(?\d{1,4}\)?(?:[ -]?\d{2,4}){2,3}"
-    r"|0\d{1,4}-\d{1,4}-\d{3,4}|0[5789]0\d{8}|0\d{9})(?![\w-])"
+# Personal data in comment text. Japanese is written without spaces, so the look-arounds accept
+# kana and kanji next to a number (電話03-1234-5678に); only ASCII letters and digits (half or
+# full width) count as "inside a word". Digits may be full width (０３-１２３４-５６７８).
+_D = "[0-9０-９]"
+_ZERO = "[0０]"
+_WORD = "[0-9０-９A-Za-zＡ-Ｚａ-ｚ]"
+_SEP = "(?:[-‐‑–—―−－ｰー]|[ \u3000])"  # a hyphen of any width, the long-vowel mark, a space
+# The local part and domain are ASCII, so an address glued to Japanese words stops at them.
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 )
-_POSTAL = re.compile(r"(?:〒\s?\d{3}-?\d{4}|(?<![\w-])\d{3}-\d{4}(?![\w-]))")
+# Candidates for international (+81 3 1234 5678) and Japanese numbers: landline (03-1234-5678,
+# (03)1234-5678, 0312345678), mobile (090-1234-5678, 090 1234 5678), free dial (0120-123-456).
+# A candidate is a phone number only with the digit count of one (see _mask_phone), so a date
+# written 01-02-2026 or a count is left alone.
+_PHONE = re.compile(
+    rf"(?<!{_WORD})(?:"
+    rf"[+＋]{_D}{{1,3}}{_SEP}?[(（]?{_D}{{1,4}}[)）]?(?:{_SEP}?{_D}{{2,4}}){{2,3}}"
+    rf"|[(（]{_ZERO}{_D}{{0,4}}[)）]{_SEP}?{_D}{{1,4}}{_SEP}?{_D}{{4}}"
+    rf"|{_ZERO}{_D}{{1,4}}{_SEP}{_D}{{1,4}}{_SEP}{_D}{{3,4}}"
+    rf"|{_ZERO}{_D}{{9,10}}"
+    rf")(?!{_WORD})"
+)
+# Postal codes (〒100-0001, 100-0001); not a range of prices or counts (500-1000円).
+_POSTAL = re.compile(
+    rf"〒\s?{_D}{{3}}{_SEP}?{_D}{{4}}"
+    rf"|(?<!{_WORD}|[-－/]){_D}{{3}}[-－]{_D}{{4}}"
+    rf"(?!{_WORD}|[-－/.,]|[円人個件回本枚冊台分秒時日月年%％])"
+)
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    digits = sum(ch.isdigit() for ch in match.group())
+    international = match.group()[0] in "+＋"
+    ok = 10 <= digits <= 15 if international else digits in (10, 11)
+    return "[phone]" if ok else match.group()
 
 
 def mask_personal_data(text: str) -> str:
     """Replace e-mail addresses, phone numbers and postal codes with placeholders."""
     text = _EMAIL.sub("[email]", text)
-    text = _PHONE.sub("[phone]", text)
+    text = _PHONE.sub(_mask_phone, text)
     return _POSTAL.sub("[postal]", text)
 
 
