@@ -17,6 +17,7 @@ import pandas as pd
 
 from koe.core.frames import TAG_COLUMNS, TAGS_CSV_COLUMNS
 from koe.taggers.lookup_lists import POLARITY_FILE, LookupLists, Theme, load_lookup_lists
+from koe.taggers.patterns import search as search_pattern
 from koe.taggers.polarity import (
     PolarityLexicon,
     mention_polarity,
@@ -201,7 +202,7 @@ class LookupTagger:
             if theme.id in excluded or theme.id in best:
                 continue
             for pattern in theme.regex:
-                found = pattern.search(sentence)
+                found = search_pattern(pattern, sentence)
                 if found:
                     tok = next((i for i, t in enumerate(tokens_c) if t.end > found.start()), 0)
                     best[theme.id] = Mention(theme.id, tok, tok + 1, found.start(), found.end())

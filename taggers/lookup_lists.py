@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import regex
+
 from koe.core.yamlio import LINE_KEY as _LINE
 from koe.core.yamlio import load_yaml_with_lines as _load_yaml
+from koe.taggers.patterns import compile_pattern
 
 BUILTIN_DEPARTMENTS = ("support", "marketing", "product", "triage")
 THEME_FIELDS = frozenset(
@@ -58,7 +61,7 @@ class Theme:
     department: str
     keywords: tuple[str, ...]
     exclusions: tuple[str, ...] = ()
-    regex: tuple[re.Pattern[str], ...] = ()
+    regex: tuple[regex.Pattern[str], ...] = ()
     default_polarity: str = "neutral"
     fallback: bool = False  # only when no sibling theme (same parent) matches the sentence
     catch_requests: bool = False  # also every request sentence about a sibling or no theme
@@ -159,8 +162,8 @@ def _parse_theme(raw: Any, path: Path, departments: dict[str, str]) -> dict[str,
     patterns = []
     for pattern in _strings(raw.get("regex"), "regex", where):
         try:
-            patterns.append(re.compile(pattern))
-        except re.error as exc:
+            patterns.append(compile_pattern(pattern))
+        except ValueError as exc:
             raise LookupListError(f"{where}: invalid regex {pattern!r}: {exc}") from exc
     examples = raw.get("examples") or {}
     if not isinstance(examples, dict) or set(examples) - {"match", "no_match", _LINE}:
