@@ -1,0 +1,56 @@
+"""What the commands share: user errors that exit 2 with one line, common options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from koe.taggers.lookup import LookupTagger
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    from koe.config import ConfigError
+    from koe.ingest import IngestError
+    from koe.models.embeddings import EmbedderLoadError
+    from koe.models.polarity_model import PolarityModelError
+    from koe.outputs import AccountingError
+    from koe.store import LockTimeout
+    from koe.taggers.lookup_lists import LookupListError
+
+    return (ConfigError, IngestError, LookupListError, EmbedderLoadError, AccountingError,
+            LockTimeout, PolarityModelError)  # fmt: skip
+
+
+LookupListsOption = Annotated[
+    Path | None, typer.Option("--lookup-lists", "-l", help="Lookup-list folder.")
+]
+
+
+def load_tagger(folder: Path | None, polarity_model: str | None = None) -> LookupTagger:
+    """The lookup tagger of ``folder`` (default: the shipped lists); user errors exit 2.
+
+    ``polarity_model``: the sentence classifier behind the lexicon (None: lexicon only).
+    """
+    from koe.taggers.factory import build_tagger
+
+    try:
+        return build_tagger(folder, polarity_model)
+    except user_errors() as exc:
+        fail(exc)
+
+
+def fail(exc: Exception) -> None:
+    typer.secho(f"koe: error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def preflight(config: Path | None, out: Path | None, columns: dict[str, str]) -> None:
+    """Fail fast, before Prefect starts, on a bad config or lookup list."""
+    from koe.config import load_config
+    from koe.taggers.factory import build_tagger
+
+    cfg = load_config(config, out=out, columns=columns or None)
+    build_tagger(cfg.lookup_lists)

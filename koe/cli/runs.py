@@ -1,0 +1,105 @@
+"""`koe run` (the nightly flow) and `koe unlock`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from koe.cli.common import fail, preflight, user_errors
+
+
+def run(
+    input: Annotated[
+        Path | None,
+        typer.Option("--input", "-i", help="CSV/TSV/XLSX/Parquet export (default: the sample)."),
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="koe.yaml")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for run folders (default koe_runs).")
+    ] = None,
+    id_col: Annotated[str | None, typer.Option("--id-col", help="Input id column.")] = None,
+    text_col: Annotated[str | None, typer.Option("--text-col", help="Input text column.")] = None,
+    score_col: Annotated[
+        str | None, typer.Option("--score-col", help="Input 0-10 score column.")
+    ] = None,
+    date_col: Annotated[str | None, typer.Option("--date-col", help="Input date column.")] = None,
+    input_sql: Annotated[
+        str | None,
+        typer.Option("--input-sql", help="Read a SELECT instead of a file (needs --db-url)."),
+    ] = None,
+    db_url: Annotated[
+        str | None, typer.Option("--db-url", help="SQLAlchemy URL for --input-sql.")
+    ] = None,
+) -> None:
+    """Run the nightly flow (a Prefect flow run) and print where the outputs are.
+
+    --input may be a folder of daily export files: each run reads the files not processed yet.
+    """
+    columns = {
+        key: value
+        for key, value in (("id", id_col), ("text", text_col), ("score", score_col),
+                           ("date", date_col))
+        if value
+    }  # fmt: skip
+    try:
+        preflight(config, out, columns)
+        from koe.flows.nightly import nightly
+
+        folder = nightly(
+            input_path=str(input) if input else None,
+            config_path=str(config) if config else None,
+            output_root=str(out) if out else None,
+            columns=columns or None,
+            input_sql=input_sql,
+            input_db_url=db_url,
+        )
+    except user_errors() as exc:
+        fail(exc)
+    if not folder:
+        typer.echo("koe run: nothing new to process (no new files, no rows); no run folder")
+        return
+    import json
+
+    manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    c = manifest["counts"]
+    typer.echo(f"koe run {manifest['run_id']} finished: {folder}")
+    typer.echo(
+        f"  input rows {c['input_rows']} = tagged {c['tagged']} + quarantined {c['quarantined']}"
+        f"; with a lookup theme {c['tagged_with_theme']}, non-answers {c['non_answers']}"
+        f", emergent themes {c['emergent_themes']}"
+    )
+    for name in ("report.html", "tagged.parquet", "tags.csv", "drivers.csv", "quarantine.csv"):
+        typer.echo(f"  {Path(folder) / name}")
+    routed = [*sorted(manifest["routed"]), *manifest.get("close_the_loop", {})]
+    typer.echo(f"  {Path(folder) / 'routed'}/ ({', '.join(routed)})")
+
+
+def unlock(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="koe.yaml")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for run folders (default koe_runs).")
+    ] = None,
+) -> None:
+    """Remove the run lock of the run-state store, left by a run on a machine that is gone.
+
+    A lock of a dead process on this machine is reclaimed by the next run on its own.
+    """
+    from koe.config import load_config
+    from koe.store import RunStore
+
+    try:
+        cfg = load_config(config, out=out)
+    except user_errors() as exc:
+        fail(exc)
+    store = RunStore(cfg.state_url())
+    holder = store.break_lock()
+    store.close()
+    if holder is None:
+        typer.echo(f"no run lock on {store.safe_url}")
+    else:
+        typer.echo(
+            f"removed the run lock of run {holder['run_id'] or '(starting)'}: pid {holder['pid']}"
+            f" on {holder['host']}, since {holder['acquired_at']:%Y-%m-%d %H:%M:%S} UTC"
+        )

@@ -1,0 +1,130 @@
+"""`koe tag`, `koe eval` and `koe lists check / show`: lookup tagging and its checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from koe.cli.common import LookupListsOption, fail, load_tagger, user_errors
+
+
+def tag(
+    input: Annotated[Path, typer.Option("--input", "-i", help="Table with id and text columns.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="tags.csv to write.")],
+    lookup_lists: LookupListsOption = None,
+    id_col: Annotated[str, typer.Option("--id-col", help="Id column.")] = "id",
+    text_col: Annotated[str, typer.Option("--text-col", help="Text column.")] = "text",
+    polarity_model: Annotated[
+        str,
+        typer.Option(
+            "--polarity-model",
+            help='Sentence polarity classifier behind the lexicon: "koe-default", a folder, '
+            'or "none" (lexicon only).',
+        ),
+    ] = "koe-default",
+    chunk_rows: Annotated[
+        int,
+        typer.Option(
+            "--chunk-rows", min=1, help="Rows read, tagged and written at a time (bounds memory)."
+        ),
+    ] = 50_000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, help="Processes tagging pieces in parallel (each loads the models)."
+        ),
+    ] = 1,
+) -> None:
+    """Lookup tagging only: write tags.csv (id,theme,department,polarity,source,evidence).
+
+    The input is streamed: CSV/TSV and Parquet are read ``--chunk-rows`` rows at a time and
+    the tags of each piece are appended to the output, so memory grows with the input's ids
+    only; ``--workers`` processes tag pieces in parallel (same tags). A text repeated within a
+    piece is tagged once; a repeated id is skipped (counted).
+    """
+    from koe.batch import tag_table
+    from koe.config import DEFAULT_LOOKUP_LISTS
+
+    try:
+        done = tag_table(
+            input, out, lookup_lists or DEFAULT_LOOKUP_LISTS, polarity_model,
+            id_col=id_col, text_col=text_col, chunk_rows=chunk_rows, workers=workers,
+        )  # fmt: skip
+    except user_errors() as exc:
+        fail(exc)
+    repeated = (
+        f" ({done.repeated_ids} rows skipped: repeated id, the first row wins)"
+        if done.repeated_ids
+        else ""
+    )
+    typer.echo(f"{done.rows} comments, {done.tagged} tagged, {done.tags} tags -> {out}{repeated}")
+
+
+def eval_tags(
+    gold: Annotated[Path, typer.Option("--gold", help="Gold tags: id,theme,polarity.")],
+    pred: Annotated[Path, typer.Option("--pred", help="Predicted tags.csv.")],
+    comments: Annotated[
+        Path | None,
+        typer.Option(
+            "--comments", help="The evaluated comments (id column); default: gold ∪ pred."
+        ),
+    ] = None,
+) -> None:
+    """Per-theme precision/recall/F1, micro and macro, and polarity accuracy."""
+    import pandas as pd
+
+    from koe.evaluate import evaluate_tags, format_evaluation
+
+    try:
+        gold_frame = pd.read_csv(gold, dtype=str, keep_default_na=False)
+        pred_frame = pd.read_csv(pred, dtype=str, keep_default_na=False)
+        ids = pd.read_csv(comments, dtype=str)["id"].tolist() if comments else None
+        for name, frame in (("gold", gold_frame), ("pred", pred_frame)):
+            missing = {"id", "theme", "polarity"} - set(frame.columns)
+            if missing:
+                raise ValueError(f"{name} file lacks column(s) {sorted(missing)}")
+    except (OSError, ValueError, KeyError) as exc:
+        fail(exc)
+    typer.echo(format_evaluation(evaluate_tags(gold_frame, pred_frame, ids)))
+
+
+def lists_check(
+    lookup_lists: LookupListsOption = None,
+) -> None:
+    """Validate every lookup list and run the themes' example comments."""
+    from koe.taggers.lookup import check_examples
+
+    tagger = load_tagger(lookup_lists)
+    failures = check_examples(tagger)
+    n_examples = sum(
+        len(t.examples_match) + len(t.examples_no_match) for t in tagger.lists.themes.values()
+    )
+    for failure in failures:
+        typer.secho(f"FAIL {failure}", fg=typer.colors.RED)
+    typer.echo(
+        f"{len(tagger)} themes in {len(tagger.lists.files)} file(s); "
+        f"{n_examples - len(failures)}/{n_examples} examples pass"
+    )
+    if failures:
+        raise typer.Exit(1)
+
+
+def lists_show(
+    theme: Annotated[str, typer.Argument(help="Theme id.")],
+    lookup_lists: LookupListsOption = None,
+) -> None:
+    """Print a theme with its normalized keywords."""
+    tagger = load_tagger(lookup_lists)
+    if theme not in tagger:
+        typer.secho(f"koe: unknown theme {theme!r}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+    t = tagger.lists.themes[theme]
+    typer.echo(f"{t.id}: {t.name_ja} / {t.name_en}  ({t.file}:{t.line})")
+    typer.echo(f"  parent: {t.parent or '-'}  department: {t.department}  "
+               f"default polarity: {t.default_polarity}")  # fmt: skip
+    for keyword, norm in tagger.normalized_keywords(theme):
+        typer.echo(f"  {keyword}  ->  {norm}")
+    if t.exclusions:
+        typer.echo(f"  exclusions: {', '.join(t.exclusions)}")
