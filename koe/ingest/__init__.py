@@ -1,21 +1,24 @@
 """Ingest: survey exports in, a CommentFrame of accepted rows and a QuarantineFrame out.
 
-The stage's public door. Its modules: ``sources`` (a file, a folder of daily exports, a SQL
-query), ``comments`` (readers, column matching, dates, score checks, quarantine rules) and
-``normalize`` (text normalization and non-answers).
+The stage's public door. Its modules, in the order a night uses them:
+
+- ``sources``: what to read tonight (a file, the new files of a folder of daily exports, a SQL
+  query), with each row's origin;
+- ``readers``: encoding detection and the CSV/TSV/XLSX/Parquet readers, whole or in chunks;
+- ``columns``: the column mapping and forgiving header matching;
+- ``dates``: survey dates, Japanese eras included;
+- ``normalize``: text normalization and non-answers (「特になし」);
+- ``comments``: validation: score and text checks, quarantine reasons, the CommentFrame.
 """
 
-from koe.ingest.comments import (
-    MAX_TEXT_CHARS,
-    QUARANTINE_REASONS,
-    ColumnMapping,
+from koe.ingest.columns import ColumnMapping, find_column
+from koe.ingest.comments import MAX_TEXT_CHARS, QUARANTINE_REASONS, load_comments, prepare_comments
+from koe.ingest.dates import parse_date
+from koe.ingest.readers import (
     IngestError,
     as_strings,
     detect_encoding,
     iter_table_chunks,
-    load_comments,
-    parse_date,
-    prepare_comments,
     read_table,
 )
 
@@ -26,6 +29,7 @@ __all__ = [
     "IngestError",
     "as_strings",
     "detect_encoding",
+    "find_column",
     "iter_table_chunks",
     "load_comments",
     "parse_date",

@@ -233,9 +233,9 @@ def prepare_sources(
 
 def _position_of(table: pd.DataFrame, name: str) -> int:
     """The position of the column prepare_comments matched for ``name`` (exact, then loose)."""
-    from koe.ingest.comments import _find_column
+    from koe.ingest.columns import find_column
 
-    pos = _find_column([str(c) for c in table.columns], name)
+    pos = find_column([str(c) for c in table.columns], name)
     if pos is None:  # prepare_comments has already raised for a missing text column
         raise IngestError(f"missing column {name!r}")
     return pos
