@@ -138,7 +138,7 @@ def fmt_row(name: str, r: dict) -> str:
 # ---------------------------------------------------------------- methods
 def koe_discover(frame: pd.DataFrame, store, unit: str = "comment", **cluster) -> np.ndarray:
     from koe.config import load_config
-    from koe.discovery.discover import discover_table, prepare_table
+    from koe.discovery import discover_table, prepare_table
 
     config = load_config(None)
     if cluster:
@@ -206,7 +206,7 @@ UMAP_THRESHOLDS = (0.1, 0.2, 0.3, 0.5, 0.7)
 
 def umap_rows(x: np.ndarray, labels: np.ndarray) -> list[str]:
     """koe's clustering on UMAP-5 vectors, per distance threshold (seeds 0-4)."""
-    from koe.discovery.cluster import cluster_vectors
+    from koe.discovery import cluster_vectors
 
     scores: dict[float, list[dict]] = {t: [] for t in UMAP_THRESHOLDS}
     for seed in BERTOPIC_SEEDS:

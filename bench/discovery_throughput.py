@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"SKIP: data file {args.data} not found; nothing written.")
         return 0
 
-    from koe.discovery.cluster import cluster_vectors, find_themes
+    from koe.discovery import cluster_vectors, find_themes
     from koe.models.embedding_cache import embed_with_cache
     from koe.models.embeddings import load_embedder
     from koe.store import RunStore

@@ -481,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
             vectors, _ = embed_with_cache(texts, "koe-default", store)
 
     if "cluster" in stages and vectors is not None:
-        from koe.discovery.cluster import cluster_vectors
+        from koe.discovery import cluster_vectors
 
         rng = np.random.default_rng(args.seed)
         for size in [int(s) for s in args.cluster_sizes.split(",") if s]:
@@ -517,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if "peer" in stages and vectors is not None:
         from koe.config import load_config
-        from koe.discovery.discover import cluster_units
+        from koe.discovery import cluster_units
 
         texts = distinct[: len(vectors)]
         config = load_config(None)

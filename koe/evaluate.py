@@ -1,4 +1,6 @@
-"""Tagging quality against a gold set: per-theme precision/recall/F1 and polarity accuracy.
+"""Quality against references: tags against a gold set (``koe eval``: per-theme precision/recall/
+F1 and polarity accuracy) and clusters against labels (``koe eval-clusters``: NMI, ARI, outlier
+share, cluster count).
 
 Gold format (CSV): ``id,theme,polarity``, one row per gold tag; a comment without gold rows has
 no theme. Predictions: a tags.csv (``id,theme,polarity`` used; ``source`` = lookup only when
@@ -8,8 +10,10 @@ comments file), else the union of gold and predicted ids.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -100,4 +104,72 @@ def format_evaluation(result: Evaluation) -> str:
         f"polarity accuracy {result.polarity_accuracy:.3f} "
         f"on {result.polarity_pairs} correctly tagged themes"
     )
+    return "\n".join(lines)
+
+
+def evaluate_clusters(labels: pd.DataFrame, clusters: pd.DataFrame) -> dict[str, Any]:
+    """Compare a clustering with reference labels.
+
+    Args:
+        labels: ``id,label``.
+        clusters: ``id,cluster_id`` (+ ``similarity``); outliers are ``-1``. With several rows
+            per id (sentence units), the id takes its clustered row of highest similarity.
+
+    Returns:
+        items (labelled ids), missing (labelled ids absent from ``clusters``, counted as
+        outliers), clusters (distinct non-outlier clusters among the items), outlier_share,
+        nmi and ari with every outlier in one extra cluster ``-1``, and nmi_clustered /
+        ari_clustered over the clustered items only.
+    """
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    for name, frame, need in (("labels", labels, {"id", "label"}),
+                              ("clusters", clusters, {"id", "cluster_id"})):  # fmt: skip
+        missing = need - set(frame.columns)
+        if missing:
+            raise ValueError(f"{name} file lacks column(s) {sorted(missing)}")
+    lab = labels.assign(id=labels["id"].astype(str)).drop_duplicates("id")
+    clu = clusters.assign(
+        id=clusters["id"].astype(str),
+        cluster_id=clusters["cluster_id"].astype(str).replace({"": "-1", "nan": "-1"}),
+    )
+    sim = pd.to_numeric(clu["similarity"], errors="coerce") if "similarity" in clu else 0.0
+    clu = clu.assign(_out=clu["cluster_id"] == "-1", _sim=sim).sort_values(
+        ["id", "_out", "_sim"], ascending=[True, True, False], kind="stable"
+    )
+    per_id = clu.drop_duplicates("id").set_index("id")["cluster_id"]
+    pred = per_id.reindex(lab["id"]).fillna("-1").astype(str).to_numpy()
+    truth = lab["label"].astype(str).to_numpy()
+    clustered = pred != "-1"
+    out: dict[str, Any] = {
+        "items": len(lab),
+        "missing": int((~lab["id"].isin(per_id.index)).sum()),
+        "clusters": len(set(pred[clustered])),
+        "outlier_share": float(1 - clustered.mean()) if len(pred) else math.nan,
+        "nmi": float(normalized_mutual_info_score(truth, pred)) if len(pred) else math.nan,
+        "ari": float(adjusted_rand_score(truth, pred)) if len(pred) else math.nan,
+    }
+    if clustered.any():
+        out["nmi_clustered"] = float(
+            normalized_mutual_info_score(truth[clustered], pred[clustered])
+        )
+        out["ari_clustered"] = float(adjusted_rand_score(truth[clustered], pred[clustered]))
+    else:
+        out["nmi_clustered"] = out["ari_clustered"] = math.nan
+    return out
+
+
+def format_cluster_evaluation(result: dict[str, Any]) -> str:
+    """The evaluation as printed by ``koe eval-clusters``."""
+    lines = [
+        f"labelled items      {result['items']}"
+        + (f"  ({result['missing']} not in the clusters file: counted as outliers)"
+           if result["missing"] else ""),
+        f"clusters            {result['clusters']}",
+        f"outlier share       {result['outlier_share']:.3f}",
+        f"NMI                 {result['nmi']:.3f}   (outliers count as one cluster, -1)",
+        f"ARI                 {result['ari']:.3f}   (outliers count as one cluster, -1)",
+        f"NMI, clustered only {result['nmi_clustered']:.3f}",
+        f"ARI, clustered only {result['ari_clustered']:.3f}",
+    ]  # fmt: skip
     return "\n".join(lines)

@@ -6,19 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from koe.discovery.cluster import (
-    OUTLIER,
-    KnownThemes,
-    catch_keywords,
-    cluster_vectors,
-    ctfidf_keywords,
-    discover_themes,
-    effective_min_size,
-    find_themes,
-    id_number,
-    match_cluster_ids,
-    nearest_themes,
-)
+from koe.config import ClusterConfig
+from koe.discovery.clusterer import OUTLIER, cluster_vectors, effective_min_size
+from koe.discovery.labels import catch_keywords, ctfidf_keywords
+from koe.discovery.stable_ids import KnownThemes, id_number, match_cluster_ids, nearest_themes
+from koe.discovery.themes import discover_themes, find_themes
 
 
 def blobs(seed=0):
@@ -76,7 +68,9 @@ def test_discover_themes_labels_and_statistics():
                           "start": 0, "end": 5})  # fmt: skip
     vectors = np.vstack([np.eye(4)[0]] * 3 + [np.eye(4)[1]] * 3 + [np.eye(4)[2]])
     comments = pd.DataFrame({"id": units["id"], "score": [0, 1, 2, 10, 9, 9, 5]})
-    assignments, themes, message = discover_themes(units, vectors, comments, min_cluster_size=3)
+    assignments, themes, message = discover_themes(
+        units, vectors, comments, settings=ClusterConfig(min_cluster_size=3)
+    )
     assert message == ""
     assert themes["cluster_id"].tolist() == ["cluster_01", "cluster_02"]
     assert themes["keywords"].str.split(", ").str[0].tolist() == ["レポート", "料金"]

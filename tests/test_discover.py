@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from koe.cli import app
 from koe.config import load_config
-from koe.discovery.discover import cluster_units, discover_table, evaluate_clusters, prepare_table
+from koe.discovery import cluster_units, discover_table, prepare_table
+from koe.evaluate import evaluate_clusters
 from koe.models.embeddings import model_id
 from koe.store import RunStore
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from koe import pipeline
 from koe.cli import app
 from koe.config import load_config
-from koe.discovery.discover import write_discovery
+from koe.discovery import write_discovery
 from koe.taggers.lookup_lists import load_lookup_lists
 from koe.themes import ThemeEditError, accept_cluster, merge_cluster, rename_theme
 

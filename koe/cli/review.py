@@ -30,7 +30,7 @@ def discover(
     """Discovery alone: write OUT/clusters.csv (id,cluster_id,cluster_label,similarity; outliers
     -1) and OUT/emergent_themes.csv. Needs only an id and a text column."""
     from koe.config import load_config
-    from koe.discovery.discover import discover_table, prepare_table, write_discovery
+    from koe.discovery import discover_table, prepare_table, write_discovery
     from koe.ingest import read_table
     from koe.store import RunStore
     from koe.taggers.factory import build_tagger
@@ -70,7 +70,7 @@ def eval_clusters(
     items alone are printed as well."""
     import pandas as pd
 
-    from koe.discovery.discover import evaluate_clusters, format_cluster_evaluation
+    from koe.evaluate import evaluate_clusters, format_cluster_evaluation
 
     try:
         label_frame = pd.read_csv(labels, dtype=str, keep_default_na=False)

@@ -1,14 +1,13 @@
 """Theme discovery as a stage: what the nightly flow and ``koe discover`` run.
 
-- :func:`run_discovery`: the pipeline stage. Embeds the sentences (or comments) no lookup theme
-  caught, clusters them (``taggers.cluster``), keeps the theme ids of earlier runs (centroids in
-  the run-state store), and proposes clusters close to a lookup theme as additions to it (the
-  theme's centroid is the mean embedding of a seeded sample of the sentences tagged with it).
+- :func:`run_discovery`: the pipeline stage. Embeds the sentences (or comments) no lookup
+  theme caught, clusters them (``koe.discovery.themes``), keeps the theme ids of earlier runs
+  (centroids in the run-state store), and proposes clusters close to a lookup theme as
+  additions to it (the theme's centroid is the mean embedding of a seeded sample of the
+  sentences tagged with it).
 - :func:`discover_table`: discovery alone on any table with an id and a text column (no score
   needed), for ``koe discover``; writes ``clusters.csv`` (``id,cluster_id,cluster_label,
   similarity``, outliers ``-1``) and ``emergent_themes.csv``.
-- :func:`evaluate_clusters`: NMI / ARI / outlier share / cluster count against labels, for
-  ``koe eval-clusters``.
 
 Bad input (no text, a single comment, fewer texts than a cluster needs, identical texts, only
 emoji) never raises: the result carries a message and every row is an outlier.
@@ -26,7 +25,9 @@ import numpy as np
 import pandas as pd
 
 from koe.config import KoeConfig
-from koe.discovery.cluster import OUTLIER, KnownThemes, empty_themes, find_themes
+from koe.discovery.clusterer import OUTLIER, ThemeClusterer
+from koe.discovery.stable_ids import KnownThemes
+from koe.discovery.themes import empty_themes, find_themes
 from koe.models.embedding_cache import embed_with_cache
 from koe.taggers.lookup import tags_frame
 from koe.taggers.polarity import mention_polarity
@@ -122,6 +123,7 @@ def cluster_units(
     *,
     cluster_mask: np.ndarray | None = None,
     theme_rows: dict[str, list[int]] | None = None,
+    clusterer: ThemeClusterer | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Embed ``units`` and cluster those in ``cluster_mask`` (default: all).
 
@@ -129,6 +131,8 @@ def cluster_units(
         units: id, sentence_idx, text, start, end.
         comments: id, score (NaN allowed) for cluster statistics.
         theme_rows: lookup theme -> rows of ``units`` tagged with it (for nearest_theme).
+        clusterer: the estimator (default: ``ThemeClusterer.from_config(config.cluster)``);
+            any ThemeClusterer, e.g. with ``base=KMeans(n_clusters=20)``.
 
     Returns:
         (assignments of the clustered units, themes, info).
@@ -155,22 +159,9 @@ def cluster_units(
     full[needed] = vectors
     mid = stats.model_id
     found = find_themes(
-        candidates,
-        full[mask],
-        comments,
-        distance_threshold=cfg.distance_threshold,
-        min_cluster_size=cfg.min_cluster_size,
-        min_cluster_share=cfg.min_cluster_share,
-        assign_threshold=cfg.assign_threshold,
-        max_items=cfg.max_items,
-        max_keywords=cfg.max_keywords,
-        representatives=cfg.representatives,
-        seed=config.seed,
-        known=_known(store, mid),
-        id_match_threshold=cfg.id_match_threshold,
-        theme_centroids=theme_centroids(full, theme_rows),
-        propose_threshold=cfg.propose_threshold,
-    )
+        candidates, full[mask], comments, settings=cfg, seed=config.seed, clusterer=clusterer,
+        known=_known(store, mid), theme_centroids=theme_centroids(full, theme_rows),
+    )  # fmt: skip
     if store is not None and hasattr(store, "save_cluster_themes") and len(found.themes):
         store.save_cluster_themes(
             mid,
@@ -200,8 +191,10 @@ def run_discovery(
     config: KoeConfig,
     store: RunStore | None,
     tagger: LookupTagger,
+    clusterer: ThemeClusterer | None = None,
 ) -> DiscoveryResult:
-    """The discovery stage of the nightly flow (see ``koe.pipeline.discover``)."""
+    """The discovery stage of the nightly flow (see ``koe.pipeline.discover``); ``clusterer``
+    swaps the clustering estimator (see :func:`cluster_units`)."""
     cfg = config.cluster
     units = _units_of(sentences, comments, cfg.unit)
     tagged = _tagged_mask(units, lookup_tags, cfg.unit)
@@ -213,7 +206,8 @@ def run_discovery(
         return DiscoveryResult(empty, empty_themes(), tags_frame([]), info)
     samples = _theme_samples(units, lookup_tags, cfg.unit, cfg.theme_sample, config.seed)
     assignments, themes, more = cluster_units(
-        units, comments, config, store, cluster_mask=mask, theme_rows=samples
+        units, comments, config, store, cluster_mask=mask, theme_rows=samples,
+        clusterer=clusterer,
     )
     info.update(more)
     rows = []
@@ -288,8 +282,10 @@ def discover_table(
     *,
     unit: str = "comment",
     tagger: LookupTagger | None = None,
+    clusterer: ThemeClusterer | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Cluster every usable row of a prepared table (see :func:`prepare_table`).
+    """Cluster every usable row of a prepared table (see :func:`prepare_table`); ``clusterer``
+    swaps the clustering estimator (see :func:`cluster_units`).
 
     Lookup tags are not used to filter: every row is clustered, so that every id has a
     cluster; with a ``tagger``, each cluster gets its nearest lookup theme.
@@ -320,7 +316,7 @@ def discover_table(
             units, lookup_tags, "sentence", config.cluster.theme_sample, config.seed
         )
     assignments, themes, info = cluster_units(
-        units, table[["id", "score"]], config, store, theme_rows=samples
+        units, table[["id", "score"]], config, store, theme_rows=samples, clusterer=clusterer
     )
     info["messages"] = [m for m in [info.get("message", "")] if m]
     columns = ["sentence_idx", "text"] if unit == "sentence" else []
@@ -357,71 +353,3 @@ def write_discovery(out: Path, clusters: pd.DataFrame, themes: pd.DataFrame) -> 
 
 
 # -- koe eval-clusters -------------------------------------------------------------------------
-
-
-def evaluate_clusters(labels: pd.DataFrame, clusters: pd.DataFrame) -> dict[str, Any]:
-    """Compare a clustering with reference labels.
-
-    Args:
-        labels: ``id,label``.
-        clusters: ``id,cluster_id`` (+ ``similarity``); outliers are ``-1``. With several rows
-            per id (sentence units), the id takes its clustered row of highest similarity.
-
-    Returns:
-        items (labelled ids), missing (labelled ids absent from ``clusters``, counted as
-        outliers), clusters (distinct non-outlier clusters among the items), outlier_share,
-        nmi and ari with every outlier in one extra cluster ``-1``, and nmi_clustered /
-        ari_clustered over the clustered items only.
-    """
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-
-    for name, frame, need in (("labels", labels, {"id", "label"}),
-                              ("clusters", clusters, {"id", "cluster_id"})):  # fmt: skip
-        missing = need - set(frame.columns)
-        if missing:
-            raise ValueError(f"{name} file lacks column(s) {sorted(missing)}")
-    lab = labels.assign(id=labels["id"].astype(str)).drop_duplicates("id")
-    clu = clusters.assign(
-        id=clusters["id"].astype(str),
-        cluster_id=clusters["cluster_id"].astype(str).replace({"": "-1", "nan": "-1"}),
-    )
-    sim = pd.to_numeric(clu["similarity"], errors="coerce") if "similarity" in clu else 0.0
-    clu = clu.assign(_out=clu["cluster_id"] == "-1", _sim=sim).sort_values(
-        ["id", "_out", "_sim"], ascending=[True, True, False], kind="stable"
-    )
-    per_id = clu.drop_duplicates("id").set_index("id")["cluster_id"]
-    pred = per_id.reindex(lab["id"]).fillna("-1").astype(str).to_numpy()
-    truth = lab["label"].astype(str).to_numpy()
-    clustered = pred != "-1"
-    out: dict[str, Any] = {
-        "items": len(lab),
-        "missing": int((~lab["id"].isin(per_id.index)).sum()),
-        "clusters": len(set(pred[clustered])),
-        "outlier_share": float(1 - clustered.mean()) if len(pred) else math.nan,
-        "nmi": float(normalized_mutual_info_score(truth, pred)) if len(pred) else math.nan,
-        "ari": float(adjusted_rand_score(truth, pred)) if len(pred) else math.nan,
-    }
-    if clustered.any():
-        out["nmi_clustered"] = float(
-            normalized_mutual_info_score(truth[clustered], pred[clustered])
-        )
-        out["ari_clustered"] = float(adjusted_rand_score(truth[clustered], pred[clustered]))
-    else:
-        out["nmi_clustered"] = out["ari_clustered"] = math.nan
-    return out
-
-
-def format_cluster_evaluation(result: dict[str, Any]) -> str:
-    """The evaluation as printed by ``koe eval-clusters``."""
-    lines = [
-        f"labelled items      {result['items']}"
-        + (f"  ({result['missing']} not in the clusters file: counted as outliers)"
-           if result["missing"] else ""),
-        f"clusters            {result['clusters']}",
-        f"outlier share       {result['outlier_share']:.3f}",
-        f"NMI                 {result['nmi']:.3f}   (outliers count as one cluster, -1)",
-        f"ARI                 {result['ari']:.3f}   (outliers count as one cluster, -1)",
-        f"NMI, clustered only {result['nmi_clustered']:.3f}",
-        f"ARI, clustered only {result['ari_clustered']:.3f}",
-    ]  # fmt: skip
-    return "\n".join(lines)
