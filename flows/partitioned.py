@@ -9,6 +9,8 @@ need koe installed and the lookup-list folder at the same path).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from koe.prefect_env import configure_prefect
 
 configure_prefect()
@@ -18,6 +20,7 @@ from prefect import flow, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner  # noqa: E402
 
+from koe.config import KoeConfig  # noqa: E402
 from koe.partitions import concat_tags, partition_sentences, tag_sentences  # noqa: E402
 
 tag_partition = task(tag_sentences, name="tag-partition", cache_policy=NO_CACHE)
@@ -52,16 +55,19 @@ def task_runner_for(address: str | None, workers: int = 2) -> TaskRunner:
     return DaskTaskRunner(address=address)
 
 
-def partitioned_tagger(
-    lookup_lists: str, polarity_model: str | None, partitions: int, address: str | None,
-    workers: int = 2,
-):  # fmt: skip
-    """A ``tag(sentences) -> TagFrame`` function for koe.incremental.lookup_tag_cached."""
-    runner_flow = tag_partitioned.with_options(task_runner=task_runner_for(address, workers))
+def partitioned_tagger(config: KoeConfig) -> Callable[[pd.DataFrame], pd.DataFrame] | None:
+    """A ``tag(sentences) -> TagFrame`` function for koe.incremental.lookup_tag_cached that tags
+    in ``config.tagging.partitions`` parts, or None when koe.yaml asks for one part."""
+    tagging = config.tagging
+    if tagging.partitions <= 1:
+        return None
+    runner = task_runner_for(tagging.dask_address, tagging.dask_workers)
+    runner_flow = tag_partitioned.with_options(task_runner=runner)
+    lookup_lists = str(config.lookup_lists)
 
     def tag(sentences: pd.DataFrame) -> pd.DataFrame:
         if sentences.empty:
             return concat_tags([])
-        return runner_flow(sentences, lookup_lists, polarity_model, partitions)
+        return runner_flow(sentences, lookup_lists, config.polarity_model, tagging.partitions)
 
     return tag

@@ -1,19 +1,26 @@
-"""Thin Prefect tasks over koe's plain stage functions (koe.pipeline, koe.outputs).
+"""Thin Prefect tasks over koe's plain stage functions (koe.pipeline, koe.incremental,
+koe.outputs, koe.manifest).
 
 Only I/O tasks retry, and only on I/O errors (a flaky network share, a locked file, a dropped
 database connection): a missing column, a bad encoding or a bad config is deterministic and
 fails at once. Results are not cached: DataFrames stay in memory.
+
+Stage tasks time themselves into the flow's ``koe.manifest.Timings`` (manifest ``timings_s``).
+The flow passes an IngestResult inside ``prefect.utilities.annotations.quote``: Prefect would
+otherwise walk its per-comment lists before each task (seconds at 100,000 comments).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy.exc
-from prefect import task
+from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
-from koe import incremental, outputs, pipeline
+from koe import incremental, manifest, outputs, pipeline
+from koe.manifest import timed
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # includes TimeoutError, ConnectionError, PermissionError on a share
@@ -57,15 +64,31 @@ IO_RETRIES: dict[str, Any] = {
     "retry_condition_fn": retry_on_io_error,
 }
 
-ingest = task(pipeline.ingest, name="ingest", cache_policy=NO_CACHE, **IO_RETRIES)
-split_sentences = task(pipeline.sentences_of, name="split-sentences", cache_policy=NO_CACHE)
-lookup_tag = task(incremental.lookup_tag_stage, name="lookup-tag", cache_policy=NO_CACHE)
-window_drivers = task(incremental.window_drivers, name="drivers-window", cache_policy=NO_CACHE)
-discover = task(pipeline.discover, name="embed-and-cluster", cache_policy=NO_CACHE)
-analyze = task(pipeline.analyze, name="drivers-segments-trends", cache_policy=NO_CACHE)
-route = task(pipeline.route, name="route", cache_policy=NO_CACHE)
-write_routed = task(outputs.write_routed, name="write-routed", cache_policy=NO_CACHE, **IO_RETRIES)
-close_the_loop = task(pipeline.close_the_loop, name="close-the-loop", cache_policy=NO_CACHE)
-write_close_the_loop = task(
-    outputs.write_close_the_loop, name="write-close-the-loop", cache_policy=NO_CACHE, **IO_RETRIES
+
+def stage_task(stage: str, fn: Callable[..., Any], name: str, **options: Any) -> Task:
+    """A Prefect task over ``fn`` that times each run as ``stage`` in the flow's
+    koe.manifest.Timings (manifest ``timings_s``, see koe.manifest.timed)."""
+    return task(timed(stage, fn), name=name, cache_policy=NO_CACHE, **options)
+
+
+ingest = stage_task("ingest", pipeline.ingest, "ingest", **IO_RETRIES)
+split_sentences = stage_task("split_sentences", pipeline.sentences_of, "split-sentences")
+lookup_tag = stage_task("lookup_tag", incremental.lookup_tag_stage, "lookup-tag")
+# with tagging.partitions > 1 the partitions run as tasks of a sub-flow: no task around them
+lookup_tag_partitioned = timed("lookup_tag", incremental.lookup_tag_stage)
+discover = stage_task("embed_and_cluster", pipeline.discover, "embed-and-cluster")
+analyze = stage_task("analysis", pipeline.analyze, "drivers-segments-trends")
+window_drivers = stage_task("drivers_window", incremental.window_drivers, "drivers-window")
+route = stage_task("route", pipeline.route, "route")
+write_routed = stage_task("write_routed", outputs.write_routed, "write-routed", **IO_RETRIES)
+close_the_loop = stage_task("close_the_loop", pipeline.close_the_loop, "close-the-loop")
+write_close_the_loop = stage_task(
+    "write_close_the_loop", outputs.write_close_the_loop, "write-close-the-loop", **IO_RETRIES
+)
+write_tables = stage_task("write_tables", pipeline.write_run_tables, "write-tables", **IO_RETRIES)
+write_report = stage_task("report", pipeline.write_report, "write-report", **IO_RETRIES)
+record_comments = task(incremental.record_comments, name="record-comments", cache_policy=NO_CACHE)
+build_manifest = task(manifest.build_manifest, name="build-manifest", cache_policy=NO_CACHE)
+write_manifest = task(
+    outputs.write_manifest, name="write-manifest", cache_policy=NO_CACHE, **IO_RETRIES
 )

@@ -4,8 +4,9 @@
   lists' SHA-256, koe's version and the Sudachi dictionary's), so they are cached in the
   run-state store per (tagger key, text hash). A comment whose text and lists are unchanged is
   not tokenized or tagged again; ``stats["tokenized"]`` counts the comments that were.
-- **History**: every accepted comment row is kept in the store (``comment_rows``), so driver
-  statistics can cover a window of days (``drivers.window_days``) instead of tonight's file.
+- **History**: every accepted comment row is kept in the store (``comment_rows``, written by
+  ``record_comments``), so driver statistics can cover a window of days
+  (``drivers.window_days``) instead of tonight's file.
 """
 
 from __future__ import annotations
@@ -14,16 +15,18 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from koe.config import KoeConfig
-from koe.models.polarity_model import DEFAULT_POLARITY_MODEL
 from koe.store import RunStore, text_hash
 from koe.taggers.factory import build_tagger, tagger_key
 from koe.taggers.lookup import LookupTagger, tags_frame
 from koe.taggers.sentences import split_sentences
+
+if TYPE_CHECKING:
+    from koe.pipeline import IngestResult
 
 
 def lookup_tag_cached(
@@ -83,6 +86,17 @@ def lookup_tag_cached(
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
     """numpy scalars -> Python, so the tags survive JSON unchanged."""
     return {k: v.item() if hasattr(v, "item") else v for k, v in row.items()}
+
+
+def record_comments(store: RunStore, run_id: str, ingested: IngestResult) -> dict[str, int]:
+    """Record tonight's accepted comments in the store: the comments seen, their rows as
+    history (with the input each came from) and the files read. Returns the counts of new,
+    changed and unchanged comments (RunStore.record_comments)."""
+    comments = ingested.comments
+    seen = store.record_comments(run_id, comments["id"].tolist(), comments["text"].tolist())
+    store.put_comment_rows(zip(ingested.origins, comment_records(comments), strict=True))
+    store.mark_files_processed(run_id, ingested.files)
+    return seen
 
 
 def comment_records(comments: pd.DataFrame) -> list[dict[str, Any]]:
@@ -150,18 +164,19 @@ def window_frames(
 def lookup_tag_stage(
     comments: pd.DataFrame,
     sentences: pd.DataFrame,
-    lookup_lists: Path,
+    config: KoeConfig,
     store: RunStore | None,
-    polarity_model: str | None = DEFAULT_POLARITY_MODEL,
     tag: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, LookupTagger, dict[str, int]]:
     """The lookup-tag stage with the tag cache: (TagFrame, tagger, stats; see lookup_tag_cached).
 
-    ``polarity_model`` ("koe-default", a folder, or None / "none" for the lexicon only) reads
-    the polarity of mentions no sentiment word reaches; its embeddings go through the store.
+    Tags with the lists of ``config.lookup_lists``; ``config.polarity_model`` ("koe-default", a
+    folder, or None / "none" for the lexicon only) reads the polarity of mentions no sentiment
+    word reaches, its embeddings going through the store.
     """
-    tagger = build_tagger(lookup_lists, polarity_model, store)
-    tags, stats = lookup_tag_cached(comments, sentences, tagger, store, lookup_lists, tag)
+    folder = Path(config.lookup_lists)
+    tagger = build_tagger(folder, config.polarity_model, store)
+    tags, stats = lookup_tag_cached(comments, sentences, tagger, store, folder, tag)
     return tags, tagger, stats
 
 

@@ -12,7 +12,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,6 @@ from koe.core.safety import (
     mask_personal_data,
     safe_for_spreadsheet,
 )
-from koe.report import render_report as render_report
-from koe.report import report_context as report_context
 
 XLSX_MAX_CELL = 32_767  # Excel's limit on characters in one cell
 XLSX_MAX_ROWS = 1_048_576  # Excel's rows per sheet, the header row included
@@ -47,6 +45,7 @@ class AccountingError(RuntimeError):
 
 
 def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape koe's results (manifest ``versions``)."""
     out = {}
     for name in VERSIONED_PACKAGES:
         try:
@@ -54,10 +53,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def new_run_id(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
 
 
 @dataclass
@@ -275,7 +270,11 @@ def write_tables(
     nps_trend: pd.DataFrame,
     segment_drivers: pd.DataFrame,
 ) -> list[str]:
-    """Write the run's tables into ``folder``; returns the relative file names written."""
+    """Write the run's tables into ``folder``; returns the relative file names written.
+
+    ``tagged.parquet`` (koe.pipeline.tagged_comments), ``quarantine.csv`` (UTF-8 with BOM,
+    neutralized against formula injection) and one UTF-8 CSV per other table.
+    """
     tagged.to_parquet(folder / "tagged.parquet", index=False)
     write_csv(safe_for_spreadsheet(quarantine), folder / "quarantine.csv", bom=True)
     tables = {
@@ -287,3 +286,13 @@ def write_tables(
     for name, table in tables.items():
         write_csv(table, folder / name)
     return ["tagged.parquet", "quarantine.csv", *tables]
+
+
+CLUSTER_COLUMNS = ["id", "sentence_idx", "cluster_id", "cluster_label", "similarity", "text"]
+
+
+def clusters_table(assignments: pd.DataFrame) -> pd.DataFrame:
+    """clusters.csv from discovery's assignments: units no cluster took get cluster id "-1"."""
+    return assignments.reindex(columns=CLUSTER_COLUMNS).assign(
+        cluster_id=lambda f: f["cluster_id"].replace("", "-1")
+    )

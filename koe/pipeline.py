@@ -1,8 +1,8 @@
 """The pipeline's stages as plain functions; flows/tasks.py wraps each in a Prefect task.
 
 ingest -> normalize (in ingest) -> split sentences -> lookup-tag -> embed -> cluster
--> join scores -> drivers -> route -> report. Each stage takes and returns documented frames
-(koe.core.frames) and can be called and tested without Prefect.
+-> join scores -> drivers -> route -> tables and report. Each stage takes and returns
+documented frames (koe.core.frames) and can be called and tested without Prefect.
 """
 
 from __future__ import annotations
@@ -24,10 +24,13 @@ from koe.core.frames import COMMENT_COLUMNS
 from koe.ingest import ColumnMapping
 from koe.ingest.normalize import is_non_answer
 from koe.ingest.sources import prepare_sources, read_input
+from koe.manifest import run_messages
+from koe.outputs import clusters_table, write_tables
+from koe.report import render_report, report_context
 from koe.routing import follow_up_list, route_comments, thank_you_list
 from koe.store import RunStore
 from koe.taggers.factory import build_tagger
-from koe.taggers.lookup import LookupTagger
+from koe.taggers.lookup import LookupTagger, to_tags_csv
 from koe.taggers.sentences import split_sentences
 
 if TYPE_CHECKING:
@@ -280,3 +283,74 @@ def tagged_comments(
     ordered = [c for c in out.columns if c not in segments + sub_scores]
     return out[ordered[: ordered.index("source_row") + 1] + sub_scores + segments
                + ordered[ordered.index("source_row") + 1 :]]  # fmt: skip
+
+
+def write_run_tables(
+    folder: Path,
+    ingested: IngestResult,
+    tags: pd.DataFrame,
+    discovery: DiscoveryResult,
+    analysis: AnalysisResult,
+    driver_table: pd.DataFrame,
+) -> tuple[list[str], pd.DataFrame]:
+    """Write the run's tables into ``folder`` (koe.outputs.write_tables).
+
+    ``driver_table`` is the drivers.csv to write: tonight's (``analysis.drivers``) or a drivers
+    window's. Returns (the file names written, the tagged comments: see tagged_comments).
+    """
+    tagged = tagged_comments(ingested.comments, tags, ingested.segments, ingested.sub_scores)
+    files = write_tables(
+        folder,
+        tagged=tagged,
+        tags_csv=to_tags_csv(tags),
+        drivers=driver_table,
+        quarantine=ingested.quarantine,
+        emergent=discovery.themes,
+        clusters=clusters_table(discovery.assignments),
+        regression=analysis.regression,
+        segments=analysis.segments,
+        trends=analysis.trends,
+        subscores=analysis.subscores,
+        nps_trend=analysis.nps_trend,
+        segment_drivers=analysis.segment_drivers,
+    )
+    return files, tagged
+
+
+def write_report(
+    path: Path,
+    *,
+    run_id: str,
+    ingested: IngestResult,
+    tags: pd.DataFrame,
+    driver_table: pd.DataFrame,
+    discovery: DiscoveryResult,
+    analysis: AnalysisResult,
+    routed_counts: dict[str, int],
+    loop_counts: dict[str, int],
+    counts: dict[str, int],
+    config: KoeConfig,
+) -> None:
+    """Render report.html (koe.report) from the run's stage results and write it to ``path``.
+
+    ``routed_counts`` and ``loop_counts``: rows per routed and close-the-loop file;
+    ``counts``: koe.manifest.run_counts.
+    """
+    context = report_context(
+        run_id=run_id,
+        input_path=ingested.input_path,
+        comments=ingested.comments,
+        drivers=driver_table,
+        emergent=discovery.themes,
+        routed_counts=routed_counts,
+        quarantine=ingested.quarantine,
+        counts=counts,
+        messages=run_messages(discovery.info),
+        analysis=analysis,
+        min_mentions=config.drivers.min_mentions,
+        min_n=config.drivers.min_n,
+        tags=tags,
+        close_the_loop=loop_counts,
+        mask_pii=config.mask_pii,
+    )
+    path.write_text(render_report(context), encoding="utf-8")

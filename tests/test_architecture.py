@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("koe.taggers",),
     ("koe.discovery",),
     ("koe.analysis",),
-    ("koe.routing", "koe.outputs", "koe.report", "koe.manifest"),
+    ("koe.routing", "koe.outputs", "koe.report", "koe.charts", "koe.manifest"),
     ("koe.pipeline", "koe.incremental", "koe.batch", "koe.partitions", "koe.themes",
      "koe.evaluate", "koe.prefect_env"),
     ("koe.flows",),

@@ -20,7 +20,8 @@ import pytest
 from typer.testing import CliRunner
 
 from koe.cli import app
-from koe.store import RunStore, process_alive
+from koe.store import RunStore
+from koe.store.locks import process_alive
 
 from .conftest import FIXTURES, ROOT
 from .runfolders import assert_same_run, frozen_config, run_folders

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from koe.cli import app
 from koe.report import external_references
+from koe.store import RunStore
 
 from .conftest import FIXTURES
 
@@ -77,6 +78,18 @@ def test_tagged_parquet_has_one_row_per_accepted_comment(two_runs):
     assert "support_response_speed" in list(row["themes"])
     assert "support" in list(row["departments"])
     assert bool(tagged.set_index("id").loc["M10", "non_answer"]) is True
+
+
+def test_every_stage_is_timed_and_the_run_recorded_completed(two_runs):
+    manifest = json.loads((two_runs[0] / "manifest.json").read_text(encoding="utf-8"))
+    assert list(manifest["timings_s"]) == [
+        "ingest", "split_sentences", "lookup_tag", "embed_and_cluster", "analysis", "route",
+        "write_routed", "close_the_loop", "write_close_the_loop", "write_tables", "report",
+    ]  # fmt: skip
+    store = RunStore(f"sqlite:///{two_runs[0].parent / 'koe_state.sqlite'}")
+    assert [r["status"] for r in store.runs()] == ["completed", "completed"]
+    assert json.loads(store.runs()[0]["manifest"])["run_id"] == two_runs[0].name
+    assert store.lock_holder() is None
 
 
 def test_report_is_self_contained_html(two_runs):

@@ -23,7 +23,8 @@ from koe.cli import app
 from koe.config import load_config
 from koe.ingest import IngestError
 from koe.pipeline import ingest, sentences_of
-from koe.store import RunStore, embeddings_table
+from koe.store import RunStore
+from koe.store.schema import embeddings_table
 
 from .conftest import FIXTURES, ROOT
 from .runfolders import assert_same_run, frozen_config, run_folders

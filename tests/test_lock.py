@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from koe.cli import app
-from koe.store import LockTimeout, RunStore, locks_table, process_alive, process_start_time
+from koe.store import LockTimeout, RunStore
+from koe.store.locks import process_alive, process_start_time
+from koe.store.schema import locks_table
 
 from .conftest import FIXTURES, ROOT
 

@@ -12,11 +12,13 @@ from koe.incremental import (
     comment_records,
     comments_from_records,
     lookup_tag_cached,
+    record_comments,
     tagger_key,
     window_frames,
 )
 from koe.ingest import prepare_comments
 from koe.ingest.normalize import is_non_answer
+from koe.pipeline import IngestResult
 from koe.store import RunStore, text_hash
 from koe.taggers.sentences import split_sentences
 
@@ -148,3 +150,21 @@ def test_the_drivers_window_reads_stored_comments(tagger, mini, tmp_path):
     assert window["id"].is_unique
     assert set(window_tags["id"]) <= set(window["id"])
     assert set(window_tags["id"]) & set(old["id"])  # stored comments bring their tags
+
+
+def test_record_comments_keeps_the_comments_their_rows_and_the_files_read(tmp_path):
+    comments = pd.DataFrame({"id": ["a", "b"], "text": ["良い", "遅い"], "score": [9, 3],
+                             "date": pd.to_datetime(["2026-11-01", None])})  # fmt: skip
+    ingested = IngestResult(
+        comments=comments, quarantine=pd.DataFrame(), input_rows=2, input_path="exports/",
+        input_sha256="", sub_scores=[], segments=[], source_kind="folder",
+        files=[("exports/day1.csv", "abc", 1), ("exports/day2.csv", "def", 1)],
+        origins=["exports/day1.csv", "exports/day2.csv"],
+    )  # fmt: skip
+    store = store_at(tmp_path)
+    store.record_comments("r0", ["a"], ["良い"])
+    assert record_comments(store, "r1", ingested) == {"new": 1, "changed": 0, "unchanged": 1}
+    assert store.comment_sources(["a", "b"]) == {"a": "exports/day1.csv", "b": "exports/day2.csv"}
+    assert [(r["id"], r["date"], r["score"]) for r in store.comment_rows()] == [
+        ("a", "2026-11-01T00:00:00.000", 9), ("b", None, 3)]  # fmt: skip
+    assert store.processed_files() == {("exports/day1.csv", "abc"), ("exports/day2.csv", "def")}
