@@ -20,6 +20,7 @@ from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
 from koe import incremental, manifest, outputs, pipeline
+from koe.core.errors import disk_full
 from koe.manifest import timed
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -33,7 +34,12 @@ PERMANENT_DB_ERRORS = ("syntax error", "no such table", "no such column", "does 
 
 
 def is_transient(exc: BaseException | None) -> bool:
-    """True when ``exc`` or an exception it was raised from is an I/O error worth a retry."""
+    """True when ``exc`` or an exception it was raised from is an I/O error worth a retry.
+
+    A full disk is not: it does not clear itself between retries (koe.core.errors.disk_full).
+    """
+    if disk_full(exc) is not None:
+        return False
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, sqlalchemy.exc.OperationalError) and any(

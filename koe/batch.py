@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from koe.core.csvio import write_csv
 from koe.ingest import IngestError, iter_table_chunks
 from koe.ingest.normalize import normalize_text
 
@@ -108,7 +109,7 @@ def tag_table(
         with partial.open("w", encoding="utf-8", newline="") as handle:
 
             def write(table: pd.DataFrame) -> None:
-                table.to_csv(handle, index=False, header=handle.tell() == 0, lineterminator="\n")
+                write_csv(table, handle, header=handle.tell() == 0)
                 result.tagged += table["id"].nunique() if len(table) else 0
                 result.tags += len(table)
 
@@ -134,7 +135,7 @@ def tag_table(
             if handle.tell() == 0:  # no rows at all: still a tags.csv with its header
                 from koe.taggers.lookup import to_tags_csv
 
-                to_tags_csv(pd.DataFrame()).to_csv(handle, index=False, lineterminator="\n")
+                write_csv(to_tags_csv(pd.DataFrame()), handle)
         os.replace(partial, out)
     except BaseException:
         partial.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from koe.core.dburl import normalize_db_url
 from koe.core.resources import resource_path
 from koe.core.safety import check_department_id
 from koe.core.yamlio import LINE_KEY, load_yaml_with_lines, strip_lines
@@ -135,10 +136,12 @@ class KoeConfig(_Strict):
         return [RoutingRule(**rule) for rule in doc["rules"]]
 
     def state_url(self) -> str:
+        """The run-state store's SQLAlchemy URL; ``postgresql://`` means psycopg 3
+        (koe.core.dburl)."""
         if self.state_db is None:
             return f"sqlite:///{(self.out / 'koe_state.sqlite').resolve()}"
         if "://" in self.state_db:
-            return self.state_db
+            return normalize_db_url(self.state_db)
         return f"sqlite:///{Path(self.state_db).resolve()}"
 
 

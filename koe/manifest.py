@@ -127,9 +127,18 @@ def run_counts(
     }
 
 
-def run_messages(discovery_info: dict[str, Any]) -> list[str]:
-    """The notes a run shows its reader (today: discovery's message, when it left one)."""
-    return [m for m in [discovery_info.get("message", "")] if m]
+def run_messages(discovery_info: dict[str, Any], counts: dict[str, int] | None = None) -> list[str]:
+    """The notes a run shows its reader: why a night had nothing to analyse, and discovery's
+    message when it left one. ``counts``: run_counts."""
+    notes = []
+    if counts is not None and counts.get("accepted") == 0:
+        read, quarantined = counts.get("input_rows", 0), counts.get("quarantined", 0)
+        notes.append(
+            f"分析できるコメントがありません (no comments to analyse): {read} rows read, "
+            f"{quarantined} quarantined"
+            + (" — see 取り込めなかった行 below." if quarantined else ".")
+        )
+    return notes + [m for m in [discovery_info.get("message", "")] if m]
 
 
 def run_files(
@@ -207,7 +216,7 @@ def build_manifest(
         "timings_s": timings,
         "versions": {"python": platform.python_version(), **package_versions()},
         "files": run_files(tables, routed, close_the_loop),
-        "messages": run_messages(discovery.info),
+        "messages": run_messages(discovery.info, counts),
     }  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from koe.core.csvio import write_csv
 from koe.core.safety import (
     FORMULA_START,
     check_department_id,
@@ -90,10 +91,6 @@ class RunFolder:
         os.replace(self.partial, self.final)
         shutil.rmtree(old, ignore_errors=True)
         return self.final
-
-
-def write_csv(frame: pd.DataFrame, path: Path, *, bom: bool = False) -> None:
-    frame.to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8", lineterminator="\n")
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:

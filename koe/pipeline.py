@@ -90,7 +90,7 @@ def ingest(config: KoeConfig, store: RunStore | None = None) -> IngestResult:
     known = {*COMMENT_COLUMNS, *sub_scores}
     segments = [c for c in comments.columns if c not in known]
     comments = comments.copy()
-    comments["non_answer"] = [is_non_answer(t) for t in comments["text"]]
+    comments["non_answer"] = pd.array([is_non_answer(t) for t in comments["text"]], dtype=bool)
     return IngestResult(
         comments=comments,
         quarantine=quarantine,
@@ -108,8 +108,9 @@ def ingest(config: KoeConfig, store: RunStore | None = None) -> IngestResult:
 
 def sentences_of(comments: pd.DataFrame) -> pd.DataFrame:
     """SentenceFrame of the comments that are not non-answers."""
-    keep = ~comments["non_answer"] if "non_answer" in comments else slice(None)
-    return split_sentences(comments[keep])
+    if "non_answer" not in comments:
+        return split_sentences(comments)
+    return split_sentences(comments.loc[~comments["non_answer"].astype(bool)])
 
 
 def lookup_tag(sentences: pd.DataFrame, lookup_lists: Path) -> tuple[pd.DataFrame, LookupTagger]:
@@ -345,7 +346,7 @@ def write_report(
         routed_counts=routed_counts,
         quarantine=ingested.quarantine,
         counts=counts,
-        messages=run_messages(discovery.info),
+        messages=run_messages(discovery.info, counts),
         analysis=analysis,
         min_mentions=config.drivers.min_mentions,
         min_n=config.drivers.min_n,

@@ -99,7 +99,7 @@ def route_comments(
     for department in sorted(set(departments) | set(reasons)):
         by_comment = reasons.get(department, {})
         frame = base[base["id"].isin(list(by_comment))].copy()
-        frame["themes"] = frame["id"].map(theme_text).fillna("")
+        frame["themes"] = [theme_text.get(cid, "") for cid in frame["id"]]
         frame["routed_by"] = frame["id"].map(
             lambda cid, bc=by_comment: "; ".join(dict.fromkeys(r for r, _ in bc[cid]))
         )

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 if TYPE_CHECKING:
+    from koe.config import KoeConfig
     from koe.taggers.lookup import LookupTagger
 
 
 def user_errors() -> tuple[type[Exception], ...]:
     from koe.config import ConfigError
+    from koe.core.dburl import MissingDriverError
     from koe.ingest import IngestError
     from koe.models.embeddings import EmbedderLoadError
     from koe.models.polarity_model import PolarityModelError
@@ -21,7 +23,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     from koe.taggers.lookup_lists import LookupListError
 
     return (ConfigError, IngestError, LookupListError, EmbedderLoadError, AccountingError,
-            LockTimeout, PolarityModelError)  # fmt: skip
+            LockTimeout, PolarityModelError, MissingDriverError)  # fmt: skip
 
 
 LookupListsOption = Annotated[
@@ -42,15 +44,20 @@ def load_tagger(folder: Path | None, polarity_model: str | None = None) -> Looku
         fail(exc)
 
 
-def fail(exc: Exception) -> None:
+def fail(exc: Exception | str, code: int = 2) -> NoReturn:
+    """Print one ``koe: error:`` line to stderr and exit with ``code`` (2: a user error)."""
     typer.secho(f"koe: error: {exc}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
+    raise typer.Exit(code)
 
 
-def preflight(config: Path | None, out: Path | None, columns: dict[str, str]) -> None:
-    """Fail fast, before Prefect starts, on a bad config or lookup list."""
+def preflight(config: Path | None, out: Path | None, columns: dict[str, str]) -> KoeConfig:
+    """Fail fast, before Prefect starts, on a bad config, lookup list or missing database
+    driver; returns the config."""
     from koe.config import load_config
+    from koe.core.dburl import check_driver
     from koe.taggers.factory import build_tagger
 
     cfg = load_config(config, out=out, columns=columns or None)
+    check_driver(cfg.state_url())
     build_tagger(cfg.lookup_lists)
+    return cfg

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from koe.cli.common import fail, preflight, user_errors
+
+if TYPE_CHECKING:
+    from koe.config import KoeConfig
 
 
 def run(
@@ -43,20 +46,30 @@ def run(
                            ("date", date_col))
         if value
     }  # fmt: skip
-    try:
-        preflight(config, out, columns)
-        from koe.flows.nightly import nightly
+    from koe.core.errors import disk_full
 
-        folder = nightly(
-            input_path=str(input) if input else None,
-            config_path=str(config) if config else None,
-            output_root=str(out) if out else None,
-            columns=columns or None,
-            input_sql=input_sql,
-            input_db_url=db_url,
-        )
+    cfg = None
+    try:
+        cfg = preflight(config, out, columns)
+        from koe.flows.nightly import nightly
+        from koe.prefect_env import console_tracebacks_hidden, start_local_api
+
+        start_local_api()  # dies with this process, even on SIGKILL (koe.prefect_env)
+        with console_tracebacks_hidden(disk_full):
+            folder = nightly(
+                input_path=str(input) if input else None,
+                config_path=str(config) if config else None,
+                output_root=str(out) if out else None,
+                columns=columns or None,
+                input_sql=input_sql,
+                input_db_url=db_url,
+            )
     except user_errors() as exc:
         fail(exc)
+    except Exception as exc:
+        if disk_full(exc) is None:
+            raise
+        fail(disk_full_message(exc, cfg), code=1)
     if not folder:
         typer.echo("koe run: nothing new to process (no new files, no rows); no run folder")
         return
@@ -74,6 +87,27 @@ def run(
         typer.echo(f"  {Path(folder) / name}")
     routed = [*sorted(manifest["routed"]), *manifest.get("close_the_loop", {})]
     typer.echo(f"  {Path(folder) / 'routed'}/ ({', '.join(routed)})")
+
+
+def disk_full_message(exc: BaseException, cfg: KoeConfig | None) -> str:
+    """The one line of a run stopped by a full disk (exit 1): what could not be written, what
+    koe did about it (store.open_run: partial folder removed, run failed, lock released)."""
+    from koe.core.dburl import safe_url
+    from koe.core.errors import describe_disk_full, disk_full
+
+    full = disk_full(exc)
+    assert full is not None
+    what = describe_disk_full(full)
+    if not isinstance(full, OSError):  # the run-state database
+        store = safe_url(cfg.state_url()) if cfg is not None else "(unknown)"
+        what = f"run-state database {store}: {what}"
+    notes = [n for e in (exc, full) for n in getattr(e, "__notes__", ())]
+    done = ("the run-state store could not be updated (the next run marks this run crashed)"
+            if any(n.startswith("koe: could not") for n in notes) else
+            "the run was marked failed and its lock released")  # fmt: skip
+    where = f"under {cfg.out.resolve()} and " if cfg is not None else ""
+    return (f"disk full: {what}; any partial run folder was removed and {done}. Free space "
+            f"{where}on the disk of the run-state store, then run again")  # fmt: skip
 
 
 def unlock(

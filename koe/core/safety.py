@@ -7,6 +7,10 @@ import re
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Line breaks a reader may split a cell on: CR, LF (so CRLF too) and the other breaks of
+# str.splitlines (VT, FF, FS, GS, RS, NEL, U+2028, U+2029). A line inside a cell that starts
+# like a formula is neutralized as well, so a reader that splits there finds no live formula.
+_LINE_FORMULA = re.compile(r"([\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029])(?=[=+\-@\t])")
 
 _FILE_ID = re.compile(r"[a-z0-9_]{1,64}")
 # Device names Windows will not open as files (con.csv is the console), whatever the extension.
@@ -79,10 +83,17 @@ def check_department_id(department: object) -> str:
 
 
 def neutralize_formula(value: object) -> object:
-    """Prefix a cell that a spreadsheet would read as a formula with an apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    """Prefix a cell that a spreadsheet would read as a formula with an apostrophe.
+
+    A cell starting with one of ``FORMULA_START`` gets a leading apostrophe, and so does every
+    line inside the cell that starts with ``= + - @`` or a tab after a line break
+    (``"x\\n=1"`` becomes ``"x\\n'=1"``). Other values are returned unchanged.
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_START):
+        value = "'" + value
+    return _LINE_FORMULA.sub(r"\1'", value)
 
 
 def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from koe.config import KoeConfig
+from koe.core.csvio import write_csv
 from koe.discovery.clusterer import OUTLIER, ThemeClusterer
 from koe.discovery.stable_ids import KnownThemes
 from koe.discovery.themes import empty_themes, find_themes
@@ -347,7 +348,7 @@ def write_discovery(out: Path, clusters: pd.DataFrame, themes: pd.DataFrame) -> 
     paths = [out / "clusters.csv", out / "emergent_themes.csv"]
     for frame, path in zip((clusters, themes), paths, strict=True):
         tmp = path.with_name(f".{path.name}.tmp")
-        frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+        write_csv(frame, tmp)
         tmp.replace(path)
     return paths
 

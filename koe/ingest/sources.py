@@ -28,6 +28,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from koe.config import SAMPLE_INPUT, ConfigError, KoeConfig
+from koe.core.dburl import create_db_engine, safe_url
 from koe.core.frames import QUARANTINE_COLUMNS
 from koe.ingest import ColumnMapping, IngestError, as_strings, prepare_comments, read_table
 
@@ -94,9 +95,10 @@ def read_sql(query: str, url: str) -> pd.DataFrame:
 
     Raises:
         IngestError: the query fails (the message names the database, password hidden).
+        MissingDriverError: the URL's driver is not installed (the message says what to install).
     """
-    safe = sa.engine.make_url(url).render_as_string(hide_password=True)
-    engine = sa.create_engine(url)
+    safe = safe_url(url)
+    engine = create_db_engine(url)
     try:
         with engine.connect() as conn:
             frame = pd.read_sql(sa.text(query), conn)

@@ -31,6 +31,7 @@ is dead.
 
 from __future__ import annotations
 
+from koe.core.dburl import normalize_db_url
 from koe.core.hashing import text_hash
 from koe.store.caches import CacheMixin
 from koe.store.comments import CommentMixin
@@ -47,13 +48,14 @@ class RunStore(CacheMixin, CommentMixin, ThemeMixin, RunMixin):
     """Access to the run-state database.
 
     Args:
-        url: a SQLAlchemy URL, e.g. ``sqlite:////path/koe_state.sqlite`` or ``postgresql://...``.
+        url: a SQLAlchemy URL, e.g. ``sqlite:////path/koe_state.sqlite`` or ``postgresql://...``
+            (psycopg 3, ``pip install "koe[postgres]"``; koe.core.dburl).
         deferred: keep every write in memory until ``finish_run(..., "completed")`` writes them
             in one transaction (``failed`` discards them). Reads see the pending writes.
     """
 
     def __init__(self, url: str, *, deferred: bool = False) -> None:
-        self.url = url
+        self.url = normalize_db_url(url)  # postgresql:// means psycopg 3
         self.deferred = deferred
         self.engine = create_engine(url)
         self._lock = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -88,35 +89,62 @@ class RunMixin(LockMixin):
         Takes the run lock (waiting up to ``lock_timeout_s``, see acquire_lock), picks a run id
         free in the store and in the run-folder root ``out`` (see unique_run_id) and records
         the run as running. When the body exits normally the run finishes with the record's
-        ``status`` and ``manifest``; when it raises, as ``failed`` (the deferred writes are
-        discarded) and the exception goes on. Either way the store is closed, its lock released.
+        ``status`` and ``manifest``. When it raises, or recording the end fails, the run is
+        abandoned (see abandon_run: partial folder removed, marked ``failed``, deferred writes
+        discarded) and the body's exception goes on. Either way the store is closed, its lock
+        released.
         """
         try:
             self.acquire_lock(timeout_s=lock_timeout_s, on_wait=on_wait)
             started = datetime.now(UTC)
             run = RunRecord(self.unique_run_id(new_run_id(started), out), started)
             self.start_run(run.run_id, input_description)
-        except BaseException:
-            self.close()
+        except BaseException as exc:
+            self._close_quietly(exc)
             raise
         try:
             yield run
-        except BaseException:
-            try:
-                self.finish_run(run.run_id, "failed")
-            finally:
-                self.close()
-            raise
-        try:
             self.finish_run(run.run_id, run.status, run.manifest)
+        except BaseException as exc:
+            self.abandon_run(run.run_id, out, exc)
+            raise
+        self.close()
+
+    def abandon_run(self, run_id: str, out: Path, exc: BaseException) -> None:
+        """End a run whose body raised ``exc``, each step even when an earlier one fails.
+
+        1. Remove its ``<out>/.<run_id>.partial`` folder: on a full disk it is what fills it,
+           and the store may live on the same disk. (A completed folder was already renamed.)
+        2. Mark the run ``failed`` (its deferred writes are discarded).
+        3. Release the lock and close the store.
+
+        A store error in steps 2–3 (the disk is still full, the database is gone) does not
+        replace ``exc``: it is added to ``exc`` as a note. A lock that could not be released
+        belongs to a dead process once this one exits, and the next run reclaims it.
+        """
+        shutil.rmtree(out / f".{run_id}.partial", ignore_errors=True)
+        try:
+            self.finish_run(run_id, "failed")
+        except Exception as err:
+            exc.add_note(f"koe: could not mark run {run_id} failed: {err}")
         finally:
-            self.close()
+            self._pending = PendingWrites()
+        self._close_quietly(exc)
 
     def close(self) -> None:
         """Release the run lock if this store holds it, and close the connections."""
-        if self._lock is not None:
-            self.release_lock()
-        self.engine.dispose()
+        try:
+            if self._lock is not None:
+                self.release_lock()
+        finally:
+            self.engine.dispose()
+
+    def _close_quietly(self, exc: BaseException) -> None:
+        """close(), with a failure noted on ``exc`` (the error being raised) instead of raised."""
+        try:
+            self.close()
+        except Exception as err:
+            exc.add_note(f"koe: could not release the run lock: {err}")
 
     def runs(self) -> list[dict[str, Any]]:
         """Every run's row, oldest first."""

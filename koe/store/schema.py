@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from koe.core.dburl import create_db_engine
+
 if TYPE_CHECKING:
     from koe.store.pending import PendingWrites
 
@@ -93,9 +95,13 @@ cluster_themes_table = sa.Table(
 
 
 def create_engine(url: str) -> sa.Engine:
-    """An engine for ``url`` with every table created (SQLite waits up to 60 s for a lock)."""
+    """An engine for ``url`` with every table created (SQLite waits up to 60 s for a lock).
+
+    ``postgresql://`` uses psycopg 3; a driver that is not installed is a MissingDriverError
+    naming the install command (koe.core.dburl).
+    """
     connect_args = {"timeout": 60} if url.startswith("sqlite") else {}
-    engine = sa.create_engine(url, connect_args=connect_args)
+    engine = create_db_engine(url, connect_args=connect_args)
     metadata.create_all(engine)
     return engine
 
