@@ -5,8 +5,10 @@ tags each piece and appends its tags.csv rows to the output, in input order. Wit
 > 1 the pieces are tagged by that many processes, each with its own SudachiPy tokenizer and
 models (started with "spawn": nothing is inherited from this process); at most ``workers`` + 1
 pieces are in flight, so memory stays bounded. The tags are the same for any ``workers`` and
-``chunk_rows``. A repeated id is skipped and counted (the first row wins); a text repeated
-within a piece is tagged once.
+``chunk_rows``. Rows are validated as ``koe run`` validates them (koe.ingest.prepare_texts: one
+id rule, the same text checks, bad records of a damaged file): a row that cannot be tagged, a
+repeated id included (the first row wins), goes to the quarantine file with its reason. A text
+repeated within a piece is tagged once.
 """
 
 from __future__ import annotations
@@ -16,24 +18,33 @@ import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
 from koe.core.csvio import write_csv
-from koe.ingest import IngestError, iter_table_chunks
-from koe.ingest.normalize import normalize_text
+from koe.core.frames import QUARANTINE_COLUMNS
+from koe.core.safety import safe_for_spreadsheet
+from koe.ingest import iter_table_chunks, prepare_texts
 
 
 @dataclass
 class TagTableResult:
-    """Counts of a ``tag_table`` run: input rows, comments with a tag, tag rows, skipped rows."""
+    """Counts of a ``tag_table`` run: input rows, comments with a tag, tag rows, quarantined
+    rows (repeated ids among them) by reason."""
 
     rows: int = 0
     tagged: int = 0
     tags: int = 0
     repeated_ids: int = 0
+    quarantined: int = 0
+    by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def accepted(self) -> int:
+        return self.rows - self.quarantined
 
 
 _TAGGER = None  # the worker process's tagger (see _init_worker)
@@ -58,27 +69,26 @@ def _tag_piece(comments: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pieces(
-    path: Path, id_col: str, text_col: str, chunk_rows: int, result: TagTableResult
+    path: Path,
+    id_col: str,
+    text_col: str,
+    chunk_rows: int,
+    result: TagTableResult,
+    quarantine: TextIO,
 ) -> Iterator[pd.DataFrame]:
-    """The input's (id, text) pieces without repeated ids; counts rows and skips in result."""
-    seen: set[str] = set()  # ids so far: a repeated id is skipped (the first row wins)
+    """The input's accepted (id, text) pieces; rows that cannot be tagged (koe.ingest's id and
+    text rules, a repeated id included) are appended to ``quarantine``; counts in result."""
+    seen: dict[str, int] = {}  # id -> row of its first occurrence (the first row wins)
     for raw in iter_table_chunks(path, chunk_rows):
-        missing = [c for c in (id_col, text_col) if c not in raw.columns]
-        if missing:
-            raise IngestError(
-                f"{path}: missing column(s) {missing}; columns present: {list(raw.columns)}"
-            )
-        ids = raw[id_col].astype(str)
-        first = ~ids.duplicated().to_numpy() & ~ids.isin(seen).to_numpy()
+        comments, quarantined = prepare_texts(raw, id_col, text_col, seen=seen, source=str(path))
         result.rows += len(raw)
-        result.repeated_ids += int((~first).sum())
-        seen.update(ids[first])
-        yield pd.DataFrame(
-            {
-                "id": ids[first].to_numpy(),
-                "text": [normalize_text(t) for t in raw.loc[first, text_col]],
-            }
-        )
+        result.quarantined += len(quarantined)
+        for reason, count in quarantined["reason"].value_counts().items():
+            result.by_reason[str(reason)] = result.by_reason.get(str(reason), 0) + int(count)
+        result.repeated_ids = result.by_reason.get("duplicate_id", 0)
+        if len(quarantined):
+            write_csv(safe_for_spreadsheet(quarantined), quarantine, header=False)
+        yield comments
 
 
 def tag_table(
@@ -91,9 +101,13 @@ def tag_table(
     text_col: str = "text",
     chunk_rows: int = 50_000,
     workers: int = 1,
+    quarantine_out: Path | None = None,
 ) -> TagTableResult:
-    """Tag the table at ``path`` and write tags.csv to ``out`` (atomically: a ``.partial``
-    file renamed at the end, removed on error).
+    """Tag the table at ``path`` and write tags.csv to ``out``, and the rows that cannot be
+    tagged to ``quarantine_out`` (default: ``quarantine_path(out)``; the columns of koe run's
+    quarantine.csv, a header only when every row is tagged). Both are written atomically: a
+    ``.partial`` file renamed at the end, removed on error. Every input row is either in the
+    tagged input (``result.accepted``) or in the quarantine file.
 
     Raises:
         IngestError: unreadable input or a missing column (nothing is left at ``out``).
@@ -102,18 +116,25 @@ def tag_table(
     if chunk_rows < 1 or workers < 1:
         raise ValueError("chunk_rows and workers must be >= 1")
     result = TagTableResult()
+    quarantine_out = quarantine_out or quarantine_path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    quarantine_out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
+    quarantine_partial = quarantine_out.with_name(f".{quarantine_out.name}.partial")
     init_args = (str(lookup_lists), polarity_model)
     try:
-        with partial.open("w", encoding="utf-8", newline="") as handle:
+        with (
+            partial.open("w", encoding="utf-8", newline="") as handle,
+            quarantine_partial.open("w", encoding="utf-8-sig", newline="") as quarantine,
+        ):
+            write_csv(pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), quarantine)
 
             def write(table: pd.DataFrame) -> None:
-                write_csv(table, handle, header=handle.tell() == 0)
+                write_csv(safe_for_spreadsheet(table), handle, header=handle.tell() == 0)
                 result.tagged += table["id"].nunique() if len(table) else 0
                 result.tags += len(table)
 
-            pieces = _pieces(Path(path), id_col, text_col, chunk_rows, result)
+            pieces = _pieces(Path(path), id_col, text_col, chunk_rows, result, quarantine)
             # the tagger of a single process; with workers, a check that gives a clear error
             # (a bad list or model) here rather than a broken process pool
             _init_worker(*init_args)
@@ -137,7 +158,14 @@ def tag_table(
 
                 write_csv(to_tags_csv(pd.DataFrame()), handle)
         os.replace(partial, out)
+        os.replace(quarantine_partial, quarantine_out)
     except BaseException:
         partial.unlink(missing_ok=True)
+        quarantine_partial.unlink(missing_ok=True)
         raise
     return result
+
+
+def quarantine_path(out: Path) -> Path:
+    """Where ``koe tag --out tags.csv`` writes its quarantine: tags.quarantine.csv beside it."""
+    return out.with_name(f"{out.stem}.quarantine.csv")

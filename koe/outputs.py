@@ -269,8 +269,9 @@ def write_tables(
 ) -> list[str]:
     """Write the run's tables into ``folder``; returns the relative file names written.
 
-    ``tagged.parquet`` (koe.pipeline.tagged_comments), ``quarantine.csv`` (UTF-8 with BOM,
-    neutralized against formula injection) and one UTF-8 CSV per other table.
+    ``tagged.parquet`` (koe.pipeline.tagged_comments; values as they are), ``quarantine.csv``
+    (UTF-8 with BOM) and one UTF-8 CSV per other table; in every CSV a text cell that a
+    spreadsheet would read as a formula gets a leading apostrophe (koe.core.safety).
     """
     tagged.to_parquet(folder / "tagged.parquet", index=False)
     write_csv(safe_for_spreadsheet(quarantine), folder / "quarantine.csv", bom=True)
@@ -281,7 +282,7 @@ def write_tables(
         "emergent_themes.csv": emergent, "clusters.csv": clusters,
     }  # fmt: skip
     for name, table in tables.items():
-        write_csv(table, folder / name)
+        write_csv(safe_for_spreadsheet(table), folder / name)
     return ["tagged.parquet", "quarantine.csv", *tables]
 
 

@@ -86,16 +86,22 @@ def test_tag_with_workers_and_bad_lists_is_a_clear_error(tmp_path):
     assert "bad.yaml" in result.output
 
 
-def test_tag_a_ragged_row_in_a_later_chunk_is_a_clear_error(tmp_path):
+def test_tag_quarantines_a_ragged_row_in_a_later_chunk(tmp_path):
     bad = tmp_path / "bad.csv"
-    bad.write_text("id,text\n1,返信が遅い\n2,速い\n3,遅い,extra\n", encoding="utf-8")
+    bad.write_text("id,text\n1,返信が遅い\n2,速い\n3,遅い,extra\n4,高い\n", encoding="utf-8")
     out = tmp_path / "t.csv"
     result = runner.invoke(
         app, ["tag", "--input", str(bad), "--out", str(out), "--chunk-rows", "1"]
     )
-    assert result.exit_code == 2
-    assert "is not a valid table" in result.output and "line 4" in result.output
-    assert not out.exists() and not list(tmp_path.glob(".*.partial"))
+    assert result.exit_code == 0, result.output
+    assert "4 comments" in result.output and "1 rows quarantined (1 malformed_row)" in result.output
+    quarantine = pd.read_csv(tmp_path / "t.quarantine.csv", dtype=str, encoding="utf-8-sig")
+    rows = quarantine[["source_row", "id", "reason"]].to_numpy().tolist()
+    assert rows == [["3", "3", "malformed_row"]]
+    assert quarantine["detail"].iloc[0] == "line 4: 3 fields where the header has 2"
+    assert quarantine["text"].iloc[0] == "3,遅い,extra"
+    assert set(pd.read_csv(out, dtype=str)["id"]) <= {"1", "2", "4"}
+    assert not list(tmp_path.glob(".*.partial"))
 
 
 def test_tag_missing_column_is_a_clear_error(tmp_path):

@@ -283,31 +283,40 @@ def test_quarantine_and_run_tables_keep_their_rows(tmp_path):
     assert (tmp_path / "quarantine.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     rows = check_csv(tmp_path / "quarantine.csv", 4)
     assert rows[1][2] == "C1\r'=cmd|' /C calc'!A0"
-    # tags.csv is not neutralized, but the id with a CR stays one quoted cell
-    rows = check_csv(tmp_path / "tags.csv", 3, neutralized=False)
-    assert rows[1] == [DDE, "t", "a\rb"]
+    # every run table is neutralized; the id with a CR stays one quoted cell
+    rows = check_csv(tmp_path / "tags.csv", 3)
+    assert rows[1] == ["C1\r'=cmd|' /C calc'!A0", "t", "a\rb"]
 
 
 def test_discovery_files_keep_their_rows(tmp_path):
     clusters = pd.DataFrame({"id": [DDE, "b"], "cluster_id": ["0", "-1"], "text": ["a\rb", "c"]})
     themes = pd.DataFrame({"cluster_id": ["0"], "label": ["x\r=1"]})
     write_discovery(tmp_path, clusters, themes)
-    assert check_csv(tmp_path / "clusters.csv", 3, neutralized=False)[1][0] == DDE
-    assert check_csv(tmp_path / "emergent_themes.csv", 2, neutralized=False)[1][1] == "x\r=1"
+    rows = check_csv(tmp_path / "clusters.csv", 3, neutralized=False)
+    assert live_formulas([row[:1] + row[2:] for row in rows]) == []
+    assert rows[1][0] == "C1\r'=cmd|' /C calc'!A0"
+    assert rows[2][1] == "-1"  # the outlier cluster: koe's own value
+    assert check_csv(tmp_path / "emergent_themes.csv", 2)[1][1] == "x\r'=1"
 
 
-def test_koe_tag_quotes_an_id_with_a_cr(tmp_path):
+def test_koe_tag_quarantines_an_id_with_a_cr_in_one_quoted_row(tmp_path):
     raw = pd.read_csv(FIXTURES / "mini_survey.csv", dtype=str, keep_default_na=False)
     first = raw["id"].iloc[0]
     raw.loc[0, "id"] = DDE
+    raw.loc[1, "id"] = "=1+1"
     source = tmp_path / "survey.csv"
     raw.to_csv(source, index=False, quoting=csv.QUOTE_ALL)
     out = tmp_path / "tags.csv"
-    tag_table(source, out, LOOKUP_LISTS, polarity_model=None, chunk_rows=3)
+    result = tag_table(source, out, LOOKUP_LISTS, polarity_model=None, chunk_rows=3)
+    assert result.by_reason["invalid_id"] == 1
     text = read_text(out)
     rows = python_rows(text)
     assert excel_rows(text) == rows
-    assert DDE in [r[0] for r in rows] and first not in [r[0] for r in rows]
+    ids = [r[0] for r in rows]
+    assert DDE not in ids and first not in ids and "=1+1" not in ids
+    assert "'=1+1" in ids  # tagged, and neutralized in tags.csv
+    quarantine = check_csv(tmp_path / "tags.quarantine.csv", 3)  # and one empty text
+    assert quarantine[1][:3] == ["1", "C1\\x0d=cmd|' /C calc'!A0", "invalid_id"]
 
 
 # -- LibreOffice ------------------------------------------------------------------------------

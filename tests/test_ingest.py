@@ -247,8 +247,11 @@ def test_single_byte_western_encoding_falls_back_to_charset_normalizer(tmp_path:
         ("survey", b"x", "no extension"),
         ("empty.csv", b"", r"empty\.csv is empty"),
         ("blank.csv", b"\n\n\n", r"blank\.csv is empty"),
-        ("ragged.csv", b"id,text,score\n1,a,9\n2,b,9,extra\n", "not a valid table"),
-        ("ragged_first.csv", b"id,text\n1,a,9\n", "more fields than the header"),
+        (
+            "bad_header.csv",
+            b"id,te\xe3\x28xt,score\n" + "1,返信が遅いです,9\n2,とても良いサービス,8\n".encode(),
+            r"header row \(line 1\) cannot be read: it does not decode as utf-8",
+        ),
         ("fake.xlsx", b"id,text,score\n", r"cannot read .*fake\.xlsx as an Excel workbook"),
         ("fake.parquet", b"id,text,score\n", r"cannot read .*fake\.parquet as a Parquet"),
     ],

@@ -36,30 +36,53 @@ def tag(
             "--workers", min=1, help="Processes tagging pieces in parallel (each loads the models)."
         ),
     ] = 1,
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(
+            "--quarantine",
+            help="Rows that cannot be tagged, with a reason (default: <out>.quarantine.csv "
+            "beside --out, e.g. tags.quarantine.csv).",
+        ),
+    ] = None,
 ) -> None:
     """Lookup tagging only: write tags.csv (id,theme,department,polarity,source,evidence).
+
+    Rows are checked as ``koe run`` checks them (one id rule, the same text checks, bad
+    records of a damaged file): a row that cannot be tagged, a repeated id included (the first
+    row wins), goes to the quarantine file (source_row,id,reason,detail,text).
 
     The input is streamed: CSV/TSV and Parquet are read ``--chunk-rows`` rows at a time and
     the tags of each piece are appended to the output, so memory grows with the input's ids
     only; ``--workers`` processes tag pieces in parallel (same tags). A text repeated within a
-    piece is tagged once; a repeated id is skipped (counted).
+    piece is tagged once.
     """
-    from koe.batch import tag_table
+    from koe.batch import quarantine_path, tag_table
     from koe.config import DEFAULT_LOOKUP_LISTS
 
     try:
         done = tag_table(
             input, out, lookup_lists or DEFAULT_LOOKUP_LISTS, polarity_model,
             id_col=id_col, text_col=text_col, chunk_rows=chunk_rows, workers=workers,
+            quarantine_out=quarantine,
         )  # fmt: skip
     except user_errors() as exc:
         fail(exc)
+    reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(done.by_reason.items()))
+    quarantined = (
+        f"; {done.quarantined} rows quarantined ({reasons}) -> "
+        f"{quarantine or quarantine_path(out)}"
+        if done.quarantined
+        else ""
+    )
     repeated = (
         f" ({done.repeated_ids} rows skipped: repeated id, the first row wins)"
         if done.repeated_ids
         else ""
     )
-    typer.echo(f"{done.rows} comments, {done.tagged} tagged, {done.tags} tags -> {out}{repeated}")
+    typer.echo(
+        f"{done.rows} comments, {done.tagged} tagged, {done.tags} tags -> {out}{repeated}"
+        f"{quarantined}"
+    )
 
 
 def eval_tags(

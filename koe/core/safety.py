@@ -96,10 +96,17 @@ def neutralize_formula(value: object) -> object:
     return _LINE_FORMULA.sub(r"\1'", value)
 
 
-def safe_for_spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with every text cell neutralized against formula injection."""
+# Columns koe fills itself (never input text): the outlier cluster is "-1".
+KOE_COLUMNS = ("cluster_id",)
+
+
+def safe_for_spreadsheet(frame: pd.DataFrame, keep: tuple[str, ...] = KOE_COLUMNS) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell neutralized against formula injection, except
+    in the columns ``keep`` (koe's own values)."""
     out = frame.copy()
     for column in out.columns:
+        if column in keep:
+            continue
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(neutralize_formula)
     return out

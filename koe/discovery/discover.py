@@ -26,6 +26,7 @@ import pandas as pd
 
 from koe.config import KoeConfig
 from koe.core.csvio import write_csv
+from koe.core.safety import safe_for_spreadsheet
 from koe.discovery.clusterer import OUTLIER, ThemeClusterer
 from koe.discovery.stable_ids import KnownThemes
 from koe.discovery.themes import empty_themes, find_themes
@@ -343,12 +344,13 @@ def discover_table(
 
 
 def write_discovery(out: Path, clusters: pd.DataFrame, themes: pd.DataFrame) -> list[Path]:
-    """Write ``clusters.csv`` and ``emergent_themes.csv`` (UTF-8) into ``out``."""
+    """Write ``clusters.csv`` and ``emergent_themes.csv`` (UTF-8, neutralized against formula
+    injection: koe.core.safety) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / "clusters.csv", out / "emergent_themes.csv"]
     for frame, path in zip((clusters, themes), paths, strict=True):
         tmp = path.with_name(f".{path.name}.tmp")
-        write_csv(frame, tmp)
+        write_csv(safe_for_spreadsheet(frame), tmp)
         tmp.replace(path)
     return paths
 

@@ -21,13 +21,17 @@ from koe.ingest.columns import DEFAULT_MAPPING, ColumnMapping, resolve_columns
 from koe.ingest.dates import parse_date
 from koe.ingest.normalize import has_content, is_non_answer, normalize_text
 from koe.ingest.readers import cell_to_str, read_table
+from koe.ingest.rows import row_errors
 
 # A comment longer than this (after normalization) is quarantined as text_too_long.
 MAX_TEXT_CHARS = 20_000
 
 # Reason codes, in the order the checks run (a row gets the first reason that applies).
 QUARANTINE_REASONS = (
+    "undecodable_row",
+    "malformed_row",
     "missing_id",
+    "invalid_id",
     "duplicate_id",
     "missing_score",
     "invalid_score",
@@ -81,6 +85,51 @@ def _safe(text: str) -> str:
     return _SURROGATE_RE.sub("\ufffd", text)
 
 
+# C0/C1 control characters (NUL, tab, CR, LF, ...): never part of a real id.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def normalize_id(raw: str) -> tuple[str, str, str]:
+    """One id rule for ``koe run`` and ``koe tag``: (id, "", "") or (id, reason, detail).
+
+    Surrounding whitespace (U+3000 and other Unicode spaces included) is stripped, so " R1 "
+    and "R1" are the same id; lone surrogates become U+FFFD. An empty id is ``missing_id``;
+    an id with a control character (NUL, tab, CR, LF, ...) is ``invalid_id`` (and the id
+    returned has them escaped as ``\\xNN``, so that it can be written anywhere).
+    """
+    comment_id = _safe(raw.strip())
+    if not comment_id:
+        return "", "missing_id", "id is empty"
+    bad = _CONTROL_RE.search(comment_id)
+    if bad:
+        detail = f"id {_preview(comment_id)} contains the control character U+{ord(bad[0]):04X}"
+        return _CONTROL_RE.sub(lambda m: f"\\x{ord(m[0]):02x}", comment_id), "invalid_id", detail
+    return comment_id, "", ""
+
+
+def check_text(raw: str) -> tuple[str, str, str]:
+    """(normalized text, "", "") or (text, reason, detail): empty_text, no_text_content (only
+    symbols or emoji, unless a non-answer such as 「特になし」) or text_too_long."""
+    text = normalize_text(raw)
+    if not text:
+        return text, "empty_text", "text is empty"
+    if not has_content(text) and not is_non_answer(text):
+        detail = f"text {_preview(text)} has no letters or digits (only symbols/emoji)"
+        return text, "no_text_content", detail
+    if len(text) > MAX_TEXT_CHARS:
+        detail = f"text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}"
+        return text, "text_too_long", detail
+    return text, "", ""
+
+
+def row_error(raw: pd.DataFrame, pos: int) -> tuple[str, str, str] | None:
+    """(reason, detail, raw record) of a row the reader could not read (koe.ingest.rows)."""
+    error = row_errors(raw).get(pos)
+    if error is None:
+        return None
+    return error.reason, f"line {error.line}: {error.detail}", error.raw
+
+
 def _strings(raw: pd.DataFrame, pos: int | None) -> list[str]:
     if pos is None:
         return [""] * len(raw)
@@ -99,8 +148,11 @@ def prepare_comments(
 
     Every row of `raw` ends in exactly one of the two frames, in input order; `source_row` is
     its 1-based position in `raw`. A row gets the first reason that applies, checked in this
-    order: missing_id; duplicate_id (the first occurrence of an id in the file owns it, even if
-    that row is itself quarantined for another reason; the detail names that row);
+    order: undecodable_row / malformed_row (a record the reader could not read, see
+    koe.ingest.rows; detail starts with its physical line, text is the raw record);
+    missing_id / invalid_id (see normalize_id); duplicate_id (the first occurrence of an id
+    in the file owns it, even if that row is itself quarantined for another reason; the
+    detail names that row);
     missing_score / invalid_score / score_out_of_range; empty_text / no_text_content /
     text_too_long (more than MAX_TEXT_CHARS after normalization); invalid_date. Non-answers
     (「特になし」, "-", see koe.ingest.normalize.NON_ANSWERS) are accepted even without letters.
@@ -143,13 +195,16 @@ def prepare_comments(
 
     for pos in range(len(raw)):
         row = pos + 1
-        comment_id = _safe(raw_ids[pos].strip())
-        reason, detail = "", ""
+        comment_id, reason, detail = normalize_id(raw_ids[pos])
         score: int | None = None
         text = ""
         date = np.datetime64("NaT", "ns")
-        if not comment_id:
-            reason, detail = "missing_id", "id is empty"
+        bad_row = row_error(raw, pos)
+        if bad_row is not None:
+            reason, detail, raw_record = bad_row
+            comment_id = comment_id if not normalize_id(comment_id)[1] else ""
+        elif reason:
+            pass
         elif comment_id in first_row:
             reason = "duplicate_id"
             detail = (
@@ -160,15 +215,7 @@ def prepare_comments(
             first_row[comment_id] = row
             score, reason, detail = _check_score(raw_scores[pos])
         if not reason:
-            text = normalize_text(raw_texts[pos])
-            if not text:
-                reason, detail = "empty_text", "text is empty"
-            elif not has_content(text) and not is_non_answer(text):
-                reason = "no_text_content"
-                detail = f"text {_preview(text)} has no letters or digits (only symbols/emoji)"
-            elif len(text) > MAX_TEXT_CHARS:
-                reason = "text_too_long"
-                detail = f"text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}"
+            text, reason, detail = check_text(raw_texts[pos])
         if not reason:
             try:
                 parsed = parse_date(raw_dates[pos])
@@ -187,9 +234,13 @@ def prepare_comments(
             quarantine["id"].append(comment_id or pd.NA)
             quarantine["reason"].append(reason)
             quarantine["detail"].append(detail)
-            # The raw cell as given; <NA> only when the cell itself is missing.
+            # The raw cell as given (a bad record: the whole record, bytes escaped); <NA> only
+            # when the cell itself is missing.
             missing_cell = not isinstance(raw_text, str) and not raw_texts[pos]
-            quarantine["text"].append(pd.NA if missing_cell else _safe(raw_texts[pos]))
+            if bad_row is not None:
+                quarantine["text"].append(_safe(raw_record))
+            else:
+                quarantine["text"].append(pd.NA if missing_cell else _safe(raw_texts[pos]))
             continue
         accepted.append(pos)
         ids.append(comment_id)
@@ -227,6 +278,85 @@ def prepare_comments(
             "reason": pd.array(quarantine["reason"], dtype="string"),
             "detail": pd.array(quarantine["detail"], dtype="string"),
             "text": pd.array(quarantine["text"], dtype="string"),
+        }
+    )
+    return comments, quarantined
+
+
+def prepare_texts(
+    raw: pd.DataFrame,
+    id_col: str = "id",
+    text_col: str = "text",
+    *,
+    seen: dict[str, int] | None = None,
+    source: str = "",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``koe tag``'s validation: prepare_comments' id and text rules, without score or date.
+
+    Args:
+        raw: A table or one piece of it (koe.ingest.iter_table_chunks): ``source_row`` is
+            ``raw.index + 1``, so pieces keep the file's row numbers.
+        id_col, text_col: Column names, matched as prepare_comments matches them.
+        seen: id -> row of its first occurrence in earlier pieces; updated in place.
+        source: File name used in error messages.
+
+    Returns:
+        (comments with id and normalized text, quarantine as in prepare_comments).
+
+    Raises:
+        IngestError: a missing id or text column.
+    """
+    from koe.ingest.columns import find_column
+    from koe.ingest.readers import IngestError
+
+    names = [str(c) for c in raw.columns]
+    positions = {c: find_column(names, c) for c in (id_col, text_col)}
+    missing = [c for c, p in positions.items() if p is None]
+    if missing:
+        raise IngestError(f"{source or 'input'}: missing column(s) {missing}; "
+                          f"columns present: {names}")  # fmt: skip
+    raw_ids, raw_texts = _strings(raw, positions[id_col]), _strings(raw, positions[text_col])
+    seen = {} if seen is None else seen
+    ids: list[str] = []
+    texts: list[str] = []
+    quarantine: dict[str, list] = {name: [] for name in QUARANTINE_COLUMNS}
+    for pos, index in enumerate(raw.index):
+        row = int(index) + 1
+        comment_id, reason, detail = normalize_id(raw_ids[pos])
+        shown = _safe(raw_texts[pos])
+        bad_row = row_error(raw, pos)
+        if bad_row is not None:
+            reason, detail, shown = bad_row
+            shown = _safe(shown)
+            comment_id = comment_id if not normalize_id(comment_id)[1] else ""
+        elif reason:
+            pass
+        elif comment_id in seen:
+            reason = "duplicate_id"
+            detail = (
+                f"id {_preview(comment_id)} already appears in row {seen[comment_id]} "
+                "(the first occurrence is kept)"
+            )
+        else:
+            seen[comment_id] = row
+        text = ""
+        if not reason:
+            text, reason, detail = check_text(raw_texts[pos])
+        if reason:
+            for name, value in zip(
+                QUARANTINE_COLUMNS, (row, comment_id or pd.NA, reason, detail, shown), strict=True
+            ):
+                quarantine[name].append(value)
+            continue
+        ids.append(comment_id)
+        texts.append(text)
+    comments = pd.DataFrame(
+        {"id": pd.array(ids, dtype="string"), "text": pd.array(texts, dtype="string")}
+    )
+    quarantined = pd.DataFrame(
+        {
+            "source_row": np.array(quarantine["source_row"], dtype=np.int64),
+            **{c: pd.array(quarantine[c], dtype="string") for c in QUARANTINE_COLUMNS[1:]},
         }
     )
     return comments, quarantined

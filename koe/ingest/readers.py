@@ -3,6 +3,7 @@ chunks, every cell as text."""
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import re
@@ -14,6 +15,8 @@ from typing import Any
 
 import charset_normalizer
 import pandas as pd
+
+from koe.ingest.rows import majority_encoding, read_records, row_errors
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +56,44 @@ def _decodes_as_text(data: bytes, encoding: str) -> bool:
         return False
 
 
+def _detect(data: bytes, path: Path) -> tuple[str, bool]:
+    """(encoding, damaged): see detect_encoding; damaged when only most lines decode."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig", not _decodes_as_text(data, "utf-8-sig")
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "utf-32", False
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", False
+    for encoding in ("utf-8", "cp932"):
+        if _decodes_as_text(data, encoding):
+            return encoding, False
+    majority = majority_encoding(data)
+    if majority is not None and _looks_like_text(data.decode(majority, errors="replace")):
+        return majority, True
+    best = charset_normalizer.from_bytes(data).best()
+    if best is not None and _looks_like_text(str(best)):
+        return best.encoding, False
+    raise IngestError(f"cannot detect the text encoding of {path}; save it as UTF-8 or Shift_JIS")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"cannot read {path}: {exc}") from exc
+
+
 def detect_encoding(path: str | Path) -> str:
     """Detect the text encoding of a CSV/TSV file.
 
     Order: a UTF-8 BOM -> "utf-8-sig" (a UTF-16/32 BOM -> "utf-16"/"utf-32", as written by
     Excel's "Unicode text" export); bytes that decode as UTF-8 -> "utf-8"; bytes that decode as
-    cp932 (the Shift_JIS superset Japanese Excel writes) -> "cp932"; otherwise charset_normalizer's
-    best guess. Every candidate must also look like text (at most 5% + 4 control, private-use or
-    replacement characters): binary data or random bytes raise instead of being read as mojibake
-    through some single-byte code page.
+    cp932 (the Shift_JIS superset Japanese Excel writes) -> "cp932"; then, for a file where
+    only some lines do not decode, the one of the two that decodes most of its lines (those
+    lines are quarantined as ``undecodable_row``, koe.ingest.rows); otherwise
+    charset_normalizer's best guess. Every candidate must also look like text (at most 5% + 4
+    control, private-use or replacement characters): binary data or random bytes raise instead
+    of being read as mojibake through some single-byte code page.
 
     Args:
         path: The file to inspect.
@@ -73,23 +105,7 @@ def detect_encoding(path: str | Path) -> str:
         IngestError: If no encoding gives plausible text.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(f"cannot read {path}: {exc}") from exc
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        return "utf-32"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    for encoding in ("utf-8", "cp932"):
-        if _decodes_as_text(data, encoding):
-            return encoding
-    best = charset_normalizer.from_bytes(data).best()
-    if best is not None and _looks_like_text(str(best)):
-        return best.encoding
-    raise IngestError(f"cannot detect the text encoding of {path}; save it as UTF-8 or Shift_JIS")
+    return _detect(_read_bytes(path), path)[0]
 
 
 def cell_to_str(value: object) -> str:
@@ -125,9 +141,14 @@ def as_strings(df: pd.DataFrame) -> pd.DataFrame:
     return _all_strings(df)
 
 
+class _RowLevelError(Exception):
+    """pandas could not parse a text file whole: read it row by row (koe.ingest.rows)."""
+
+
 @contextmanager
 def _text_table_errors(path: Path, encoding: str, sep: str) -> Iterator[None]:
-    """Turn pandas' parser errors into IngestError; a row longer than the header is an error."""
+    """pandas' errors: an empty file is an IngestError; a row longer than the header (which
+    pandas would silently truncate) or any parser error is a _RowLevelError."""
     try:
         with warnings.catch_warnings():
             # A data row with more fields than the header would be silently truncated.
@@ -135,12 +156,20 @@ def _text_table_errors(path: Path, encoding: str, sep: str) -> Iterator[None]:
             yield
     except pd.errors.EmptyDataError as exc:
         raise IngestError(f"{path} is empty (no header row)") from exc
-    except pd.errors.ParserWarning as exc:
-        raise IngestError(
-            f"{path} is not a valid table: a data row has more fields than the header row"
-        ) from exc
-    except (pd.errors.ParserError, UnicodeError, ValueError) as exc:
-        raise IngestError(f"{path} is not a valid table ({encoding}, sep={sep!r}): {exc}") from exc
+    except (pd.errors.ParserWarning, pd.errors.ParserError, UnicodeError, ValueError) as exc:
+        # a ragged row, an unbalanced quote: the row-by-row reader quarantines the bad rows
+        raise _RowLevelError(str(exc)) from exc
+
+
+def _checked_chunk(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with "" for missing cells, unless a cell holds a line break: pandas also reads a
+    stray quote paired with a quote lines later as one cell, so such a file is read again by
+    the strict row-by-row reader (koe.ingest.rows), which tells the two apart."""
+    for column in df.columns:
+        values = df[column]
+        if values.str.contains("[\r\n]", regex=True, na=False).any():
+            raise _RowLevelError("a cell with a line break")
+    return df.fillna("")
 
 
 _CSV_OPTIONS: dict[str, Any] = {
@@ -148,11 +177,30 @@ _CSV_OPTIONS: dict[str, Any] = {
 }  # fmt: skip
 
 
+def _records(path: Path, data: bytes, encoding: str, sep: str, rows: int | None, skip: int = 0
+             ) -> Iterator[pd.DataFrame]:  # fmt: skip
+    """The row-by-row reader (koe.ingest.rows), its refusals as IngestError."""
+    try:
+        for frame in read_records(data, encoding, sep, rows, skip=skip):
+            if row_errors(frame):
+                logger.warning("%s: %d rows could not be read (%s, sep=%r): quarantined", path,
+                               len(row_errors(frame)), encoding, sep)  # fmt: skip
+            yield frame
+    except ValueError as exc:
+        raise IngestError(f"{path} is not a valid table ({encoding}, sep={sep!r}): {exc}") from exc
+
+
 def _read_text_table(path: Path, sep: str) -> pd.DataFrame:
-    encoding = detect_encoding(path)
-    with _text_table_errors(path, encoding, sep):
-        df = pd.read_csv(path, sep=sep, encoding=encoding, **_CSV_OPTIONS)
-    return df.fillna("")
+    data = _read_bytes(path)
+    encoding, damaged = _detect(data, path)
+    if not damaged:
+        try:
+            with _text_table_errors(path, encoding, sep):
+                df = pd.read_csv(io.BytesIO(data), sep=sep, encoding=encoding, **_CSV_OPTIONS)
+            return _checked_chunk(df)
+        except _RowLevelError:
+            pass
+    return next(_records(path, data, encoding, sep, None))
 
 
 def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
@@ -216,16 +264,28 @@ def iter_table_chunks(
     ext = path.suffix.lower()
     if ext in _TEXT_EXTENSIONS:
         sep = sep if sep is not None else _TEXT_EXTENSIONS[ext]
-        encoding = detect_encoding(path)
-        with _text_table_errors(path, encoding, sep):
-            reader = pd.read_csv(path, sep=sep, encoding=encoding, chunksize=rows, **_CSV_OPTIONS)
-        with reader:
-            while True:
-                with _text_table_errors(path, encoding, sep):
-                    chunk = next(reader, None)
-                if chunk is None:
-                    return
-                yield chunk.fillna("")
+        data = _read_bytes(path)
+        encoding, damaged = _detect(data, path)
+        if damaged:
+            yield from _records(path, data, encoding, sep, rows)
+            return
+        done = 0  # rows yielded by pandas before a row it cannot parse
+        try:
+            with _text_table_errors(path, encoding, sep):
+                reader = pd.read_csv(
+                    io.BytesIO(data), sep=sep, encoding=encoding, chunksize=rows, **_CSV_OPTIONS
+                )
+            with reader:
+                while True:
+                    with _text_table_errors(path, encoding, sep):
+                        chunk = next(reader, None)
+                        if chunk is None:
+                            return
+                        chunk = _checked_chunk(chunk)
+                    done += len(chunk)
+                    yield chunk
+        except _RowLevelError:
+            yield from _records(path, data, encoding, sep, rows, skip=done)
     elif ext == ".parquet":
         import pyarrow.parquet as pq
 
