@@ -3,12 +3,14 @@ line and raw bytes, the rest of the file is read; one id rule for koe run and ko
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from koe.ingest import iter_table_chunks, load_comments, normalize_id, prepare_texts, read_table
+from koe.ingest.rows import read_records
 
 HEADER = "id,text,score\n"
 
@@ -120,3 +122,13 @@ def test_koe_run_and_koe_tag_apply_the_same_id_rule(tmp_path):
     expected = [(2, "duplicate_id"), (4, "missing_id"), (5, "invalid_id")]
     assert list(run_quarantine[["source_row", "reason"]].itertuples(index=False)) == expected
     assert list(tag_quarantine[["source_row", "reason"]].itertuples(index=False)) == expected
+
+
+@pytest.mark.parametrize("sep", [",", "\t"])
+@pytest.mark.parametrize("line", ["", "  ", "\t", " \t ", ",", '""'])
+def test_the_row_reader_counts_records_as_pandas_does(sep, line):
+    # the chunked reader's fallback skips the rows pandas already gave: the counts must agree
+    text = f"id{sep}text{sep}score\n1{sep}a{sep}9\n{line}\n2{sep}b{sep}9\n"
+    pandas_rows = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    (rows,) = read_records(text.encode(), "utf-8", sep)
+    assert len(rows) == len(pandas_rows)
