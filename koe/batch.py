@@ -38,9 +38,12 @@ class TagTableResult:
     rows: int = 0
     tagged: int = 0
     tags: int = 0
-    repeated_ids: int = 0
     quarantined: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def repeated_ids(self) -> int:
+        return self.by_reason.get("duplicate_id", 0)
 
     @property
     def accepted(self) -> int:
@@ -85,7 +88,6 @@ def _pieces(
         result.quarantined += len(quarantined)
         for reason, count in quarantined["reason"].value_counts().items():
             result.by_reason[str(reason)] = result.by_reason.get(str(reason), 0) + int(count)
-        result.repeated_ids = result.by_reason.get("duplicate_id", 0)
         if len(quarantined):
             write_csv(safe_for_spreadsheet(quarantined), quarantine, header=False)
         yield comments

@@ -122,12 +122,39 @@ def check_text(raw: str) -> tuple[str, str, str]:
     return text, "", ""
 
 
-def row_error(raw: pd.DataFrame, pos: int) -> tuple[str, str, str] | None:
-    """(reason, detail, raw record) of a row the reader could not read (koe.ingest.rows)."""
+def _check_row_and_id(
+    raw: pd.DataFrame, pos: int, raw_id: str, row: int, first_row: dict[str, int]
+) -> tuple[str, str, str, str | None]:
+    """The checks prepare_comments and prepare_texts share, in order: a record the reader could
+    not read (koe.ingest.rows), the id rule (normalize_id), a repeated id (``first_row``: id ->
+    row of its first occurrence, updated here). Returns (id, reason, detail, raw record of a
+    bad record or None); reason is "" when the row goes on to the next checks."""
+    comment_id, reason, detail = normalize_id(raw_id)
     error = row_errors(raw).get(pos)
-    if error is None:
-        return None
-    return error.reason, f"line {error.line}: {error.detail}", error.raw
+    if error is not None:
+        # a bad record keeps its id only where the id itself is fine, and does not own it
+        shown_id = "" if reason else comment_id
+        return shown_id, error.reason, f"line {error.line}: {error.detail}", _safe(error.raw)
+    if reason:
+        return comment_id, reason, detail, None
+    if comment_id in first_row:
+        detail = (
+            f"id {_preview(comment_id)} already appears in row {first_row[comment_id]} "
+            "(the first occurrence is kept)"
+        )
+        return comment_id, "duplicate_id", detail, None
+    first_row[comment_id] = row
+    return comment_id, "", "", None
+
+
+def _quarantine_frame(quarantine: dict[str, list]) -> pd.DataFrame:
+    """A QuarantineFrame from its columns' lists (see koe.core.frames)."""
+    return pd.DataFrame(
+        {
+            "source_row": np.array(quarantine["source_row"], dtype=np.int64),
+            **{c: pd.array(quarantine[c], dtype="string") for c in QUARANTINE_COLUMNS[1:]},
+        }
+    )
 
 
 def _strings(raw: pd.DataFrame, pos: int | None) -> list[str]:
@@ -195,24 +222,13 @@ def prepare_comments(
 
     for pos in range(len(raw)):
         row = pos + 1
-        comment_id, reason, detail = normalize_id(raw_ids[pos])
+        comment_id, reason, detail, raw_record = _check_row_and_id(
+            raw, pos, raw_ids[pos], row, first_row
+        )
         score: int | None = None
         text = ""
         date = np.datetime64("NaT", "ns")
-        bad_row = row_error(raw, pos)
-        if bad_row is not None:
-            reason, detail, raw_record = bad_row
-            comment_id = comment_id if not normalize_id(comment_id)[1] else ""
-        elif reason:
-            pass
-        elif comment_id in first_row:
-            reason = "duplicate_id"
-            detail = (
-                f"id {_preview(comment_id)} already appears in row {first_row[comment_id]} "
-                "(the first occurrence is kept)"
-            )
-        else:
-            first_row[comment_id] = row
+        if not reason:
             score, reason, detail = _check_score(raw_scores[pos])
         if not reason:
             text, reason, detail = check_text(raw_texts[pos])
@@ -237,8 +253,8 @@ def prepare_comments(
             # The raw cell as given (a bad record: the whole record, bytes escaped); <NA> only
             # when the cell itself is missing.
             missing_cell = not isinstance(raw_text, str) and not raw_texts[pos]
-            if bad_row is not None:
-                quarantine["text"].append(_safe(raw_record))
+            if raw_record is not None:
+                quarantine["text"].append(raw_record)
             else:
                 quarantine["text"].append(pd.NA if missing_cell else _safe(raw_texts[pos]))
             continue
@@ -271,16 +287,7 @@ def prepare_comments(
             [_safe(values[p].strip()) or pd.NA for p in accepted], dtype="string"
         )
 
-    quarantined = pd.DataFrame(
-        {
-            "source_row": np.array(quarantine["source_row"], dtype=np.int64),
-            "id": pd.array(quarantine["id"], dtype="string"),
-            "reason": pd.array(quarantine["reason"], dtype="string"),
-            "detail": pd.array(quarantine["detail"], dtype="string"),
-            "text": pd.array(quarantine["text"], dtype="string"),
-        }
-    )
-    return comments, quarantined
+    return comments, _quarantine_frame(quarantine)
 
 
 def prepare_texts(
@@ -322,23 +329,10 @@ def prepare_texts(
     quarantine: dict[str, list] = {name: [] for name in QUARANTINE_COLUMNS}
     for pos, index in enumerate(raw.index):
         row = int(index) + 1
-        comment_id, reason, detail = normalize_id(raw_ids[pos])
-        shown = _safe(raw_texts[pos])
-        bad_row = row_error(raw, pos)
-        if bad_row is not None:
-            reason, detail, shown = bad_row
-            shown = _safe(shown)
-            comment_id = comment_id if not normalize_id(comment_id)[1] else ""
-        elif reason:
-            pass
-        elif comment_id in seen:
-            reason = "duplicate_id"
-            detail = (
-                f"id {_preview(comment_id)} already appears in row {seen[comment_id]} "
-                "(the first occurrence is kept)"
-            )
-        else:
-            seen[comment_id] = row
+        comment_id, reason, detail, raw_record = _check_row_and_id(
+            raw, pos, raw_ids[pos], row, seen
+        )
+        shown = raw_record if raw_record is not None else _safe(raw_texts[pos])
         text = ""
         if not reason:
             text, reason, detail = check_text(raw_texts[pos])
@@ -353,13 +347,7 @@ def prepare_texts(
     comments = pd.DataFrame(
         {"id": pd.array(ids, dtype="string"), "text": pd.array(texts, dtype="string")}
     )
-    quarantined = pd.DataFrame(
-        {
-            "source_row": np.array(quarantine["source_row"], dtype=np.int64),
-            **{c: pd.array(quarantine[c], dtype="string") for c in QUARANTINE_COLUMNS[1:]},
-        }
-    )
-    return comments, quarantined
+    return comments, _quarantine_frame(quarantine)
 
 
 def load_comments(
