@@ -75,9 +75,10 @@ def nightly(
         partitioned = partitioned_tagger(config)
         lookup_tag = tasks.lookup_tag if partitioned is None else tasks.lookup_tag_partitioned
         lookup_tags, tagger, tag_stats = lookup_tag(comments, sentences, config, store, partitioned)
+        theme_tags, semantic = tasks.semantic_tag(sentences, lookup_tags, tagger, config, store)
         pause_point("tagged")
-        discovery = tasks.discover(sentences, lookup_tags, comments, config, store, tagger)
-        tags = pd.concat([lookup_tags, discovery.tags], ignore_index=True)
+        discovery = tasks.discover(sentences, theme_tags, comments, config, store, tagger)
+        tags = pd.concat([theme_tags, discovery.tags], ignore_index=True)
         analysis = tasks.analyze(comments, tags, config, segments, ingested.sub_scores)
         driver_table, window = analysis.drivers, None
         if config.drivers.window_days:
@@ -92,7 +93,7 @@ def nightly(
                                                  mask_pii=config.mask_pii)  # fmt: skip
         tables, tagged = tasks.write_tables(folder, quote(ingested), tags, discovery, analysis,
                                             driver_table)  # fmt: skip
-        counts = run_counts(ingested, tagged, sentences, lookup_tags, discovery)
+        counts = run_counts(ingested, tagged, sentences, theme_tags, discovery)
         tasks.write_report(
             folder / "report.html", run_id=run.run_id, ingested=quote(ingested), tags=tags,
             driver_table=driver_table, discovery=discovery, analysis=analysis,
@@ -101,7 +102,8 @@ def nightly(
         run.manifest = tasks.build_manifest(
             run=run, config=config, ingested=quote(ingested), counts=counts, seen=seen,
             tag_stats=tag_stats, embedded=store.pending_counts()["embeddings"], lists=tagger.lists,
-            discovery=discovery, analysis=analysis, window=window, routed=routed_counts,
+            discovery=discovery, semantic=semantic, analysis=analysis, window=window,
+            routed=routed_counts,
             close_the_loop=loop_counts, tables=tables, timings=timings.seconds,
         )  # fmt: skip
         tasks.write_manifest(run.manifest, folder / "manifest.json")

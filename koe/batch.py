@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import pandas as pd
 
@@ -28,6 +28,9 @@ from koe.core.csvio import write_csv
 from koe.core.frames import QUARANTINE_COLUMNS
 from koe.core.safety import safe_for_spreadsheet
 from koe.ingest import iter_table_chunks, prepare_texts
+
+if TYPE_CHECKING:
+    from koe.taggers.semantic import SemanticSettings
 
 
 @dataclass
@@ -60,15 +63,17 @@ def _init_worker(lookup_lists: str, polarity_model: str | None) -> None:
     _TAGGER = build_tagger(lookup_lists, polarity_model)
 
 
-def _tag_piece(comments: pd.DataFrame) -> pd.DataFrame:
-    """tags.csv rows of one piece (id, text) with the worker's tagger."""
+def _tag_piece(comments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(SentenceFrame, lookup TagFrame) of one piece (id, text) with the worker's tagger."""
     from koe.incremental import lookup_tag_cached
-    from koe.taggers.lookup import to_tags_csv
+    from koe.ingest.normalize import is_non_answer
     from koe.taggers.sentences import split_sentences
 
     assert _TAGGER is not None, "_init_worker was not called"
-    tags, _ = lookup_tag_cached(comments, split_sentences(comments), _TAGGER, None)
-    return to_tags_csv(tags)
+    # non-answers (特になし) are accepted rows without themes, as in koe run
+    sentences = split_sentences(comments[~comments["text"].map(is_non_answer)])
+    tags, _ = lookup_tag_cached(comments, sentences, _TAGGER, None)
+    return sentences, tags
 
 
 def _pieces(
@@ -104,12 +109,19 @@ def tag_table(
     chunk_rows: int = 50_000,
     workers: int = 1,
     quarantine_out: Path | None = None,
+    semantic: SemanticSettings | None = None,
+    embedding_model: str = "koe-default",
 ) -> TagTableResult:
     """Tag the table at ``path`` and write tags.csv to ``out``, and the rows that cannot be
     tagged to ``quarantine_out`` (default: ``quarantine_path(out)``; the columns of koe run's
     quarantine.csv, a header only when every row is tagged). Both are written atomically: a
     ``.partial`` file renamed at the end, removed on error. Every input row is either in the
     tagged input (``result.accepted``) or in the quarantine file.
+
+    With ``semantic`` settings the semantic layer (koe.taggers.semantic) runs over the lookup
+    tags of the whole input, as ``koe run`` runs it over a night's: the pieces are lookup-tagged
+    as they stream in, then the layer learns from all of them and tags.csv is written at the
+    end (memory grows with the input's sentences; the embedding model loads once, here).
 
     Raises:
         IngestError: unreadable input or a missing column (nothing is left at ``out``).
@@ -131,10 +143,20 @@ def tag_table(
         ):
             write_csv(pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), quarantine)
 
-            def write(table: pd.DataFrame) -> None:
+            from koe.taggers.lookup import to_tags_csv
+
+            collected: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+
+            def write_table(table: pd.DataFrame) -> None:
                 write_csv(safe_for_spreadsheet(table), handle, header=handle.tell() == 0)
                 result.tagged += table["id"].nunique() if len(table) else 0
                 result.tags += len(table)
+
+            def write(piece: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+                if semantic is not None and semantic.enabled:
+                    collected.append(piece)  # written once the whole input is tagged
+                else:
+                    write_table(to_tags_csv(piece[1]))
 
             pieces = _pieces(Path(path), id_col, text_col, chunk_rows, result, quarantine)
             # the tagger of a single process; with workers, a check that gives a clear error
@@ -155,9 +177,19 @@ def tag_table(
                             write(pending.popleft().result())
                     while pending:
                         write(pending.popleft().result())
-            if handle.tell() == 0:  # no rows at all: still a tags.csv with its header
-                from koe.taggers.lookup import to_tags_csv
+            if collected:
+                from koe.taggers.semantic import semantic_layer
 
+                tags, _ = semantic_layer(
+                    _TAGGER,
+                    pd.concat([s for s, _ in collected], ignore_index=True),
+                    pd.concat([t for _, t in collected], ignore_index=True),
+                    embedding_model,
+                    None,
+                    semantic,
+                )
+                write_table(to_tags_csv(tags))
+            if handle.tell() == 0:  # no rows at all: still a tags.csv with its header
                 write_csv(to_tags_csv(pd.DataFrame()), handle)
         os.replace(partial, out)
         os.replace(quarantine_partial, quarantine_out)

@@ -77,6 +77,17 @@ class DriversConfig(_Strict):
     window_days: int | None = Field(None, ge=1)
 
 
+class SemanticConfig(_Strict):
+    """The semantic layer over the lookup lists (koe.taggers.semantic; README: Tagging)."""
+
+    enabled: bool = True
+    neighbours: int = Field(30, ge=1)  # references that vote on a sentence's themes
+    add_at: float = Field(0.40, gt=0, le=1)  # a theme's score that adds it (tuned, see README)
+    veto_below: float = Field(0.15, ge=0, le=1)  # lookup hit below this x the best score: veto
+    veto_min_references: int = Field(60, ge=1)  # themes with fewer tagged sentences: no veto
+    max_references: int = Field(1000, ge=10)  # tagged sentences sampled per theme
+
+
 class TaggingConfig(_Strict):
     """Lookup tagging of the comments the tag cache does not know (see flows/partitioned.py)."""
 
@@ -91,7 +102,7 @@ class RuleCondition(_Strict):
     nps_class: list[Literal["promoter", "passive", "detractor"]] | None = None
     polarity: list[Literal["positive", "negative", "neutral"]] | None = None
     department: list[str] | None = None
-    source: list[Literal["lookup", "cluster"]] | None = None
+    source: list[Literal["lookup", "semantic", "cluster"]] | None = None
     is_request: bool | None = None
     untagged: bool | None = None
 
@@ -127,6 +138,7 @@ class KoeConfig(_Strict):
     cluster: ClusterConfig = ClusterConfig()
     drivers: DriversConfig = DriversConfig()
     tagging: TaggingConfig = TaggingConfig()
+    semantic: SemanticConfig = SemanticConfig()
     routing: list[RoutingRule] | None = None  # None: koe/default_routing.yaml
 
     def routing_rules(self) -> list[RoutingRule]:

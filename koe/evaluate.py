@@ -3,9 +3,11 @@ F1 and polarity accuracy) and clusters against labels (``koe eval-clusters``: NM
 share, cluster count).
 
 Gold format (CSV): ``id,theme,polarity``, one row per gold tag; a comment without gold rows has
-no theme. Predictions: a tags.csv (``id,theme,polarity`` used; ``source`` = lookup only when
-the column exists). The evaluated comments are ``ids`` when given (e.g. every id of the gold
-comments file), else the union of gold and predicted ids.
+no theme. Predictions: a tags.csv (``id,theme,polarity`` used; where it has a ``source``
+column, theme tags only: lookup and semantic, not cluster). :func:`evaluate_sources` scores
+lookup-only, semantic-only and combined tags side by side (``koe eval``). The evaluated
+comments are ``ids`` when given (e.g. every id of the gold comments file), else the union of
+gold and predicted ids.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
+from koe.core.frames import THEME_SOURCES
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ def evaluate_tags(
         An Evaluation. Macro F1 averages over themes with gold support or predictions.
     """
     if "source" in pred:
-        pred = pred[pred["source"] == "lookup"]
+        pred = pred[pred["source"].isin(THEME_SOURCES)]
     gold = gold.astype({"id": str, "theme": str})
     pred = pred.astype({"id": str, "theme": str})
     universe = set(ids) if ids is not None else set(gold["id"]) | set(pred["id"])
@@ -104,6 +108,47 @@ def format_evaluation(result: Evaluation) -> str:
         f"polarity accuracy {result.polarity_accuracy:.3f} "
         f"on {result.polarity_pairs} correctly tagged themes"
     )
+    return "\n".join(lines)
+
+
+SOURCE_VIEWS = {"lookup": ("lookup",), "semantic": ("semantic",), "combined": THEME_SOURCES}
+
+
+def evaluate_sources(
+    gold: pd.DataFrame, pred: pd.DataFrame, ids: Iterable[str] | None = None
+) -> dict[str, Evaluation]:
+    """:func:`evaluate_tags` of the lookup tags, the semantic tags and both (``combined``).
+
+    A prediction file without a ``source`` column counts as lookup tags only.
+    """
+    pred = pred if "source" in pred else pred.assign(source="lookup")
+    universe = list(ids) if ids is not None else sorted(set(gold["id"]) | set(pred["id"]))
+    return {
+        view: evaluate_tags(gold, pred[pred["source"].isin(sources)], universe)
+        for view, sources in SOURCE_VIEWS.items()
+    }
+
+
+def format_source_evaluation(results: dict[str, Evaluation]) -> str:
+    """Per-theme P/R/F1 of each view side by side, then micro/macro and polarity per view."""
+    table = None
+    for view, result in results.items():
+        part = result.per_theme.set_index("theme")[["precision", "recall", "f1"]]
+        part.columns = [f"{view}_{c[0].upper()}" if c != "f1" else f"{view}_F1"
+                        for c in part.columns]  # fmt: skip
+        support = result.per_theme.set_index("theme")["support"]
+        table = part if table is None else table.join(part, how="outer")
+        table["support"] = support.combine_first(table.get("support", support))
+    assert table is not None
+    table = table.fillna(0.0)
+    columns = ["support", *(c for c in table.columns if c != "support")]
+    table = table[columns].astype({"support": int}).reset_index()
+    for column in columns[1:]:
+        table[column] = table[column].map("{:.3f}".format)
+    lines = [table.to_string(index=False), ""]
+    for view, result in results.items():
+        summary = format_evaluation(result).splitlines()[-2:]
+        lines += [f"{view + ':':10s}{summary[0]}", f"{'':10s}{summary[1]}"]
     return "\n".join(lines)
 
 

@@ -126,14 +126,16 @@ def window_frames(
     window_days: int,
     now: datetime | None = None,
     folder: Path | None = None,
+    semantic: Callable[[pd.DataFrame, pd.DataFrame], pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """The comments and tags of the last ``window_days`` days: history plus tonight.
 
     A comment is in the window when its survey date (or, without one, the last night koe saw
     it) is at most ``window_days`` days before ``now``. Tonight's rows replace stored rows of
     the same id. Stored comments get their lookup tags from the tag cache (re-tagged when the
-    lists changed); emergent cluster tags exist for tonight's comments only, as cluster ids are
-    per run.
+    lists changed), then ``semantic(sentences, lookup_tags)``'s when given (the semantic layer
+    learning from the stored comments; their embeddings are cached); emergent cluster tags
+    exist for tonight's comments only, as cluster ids are per run.
 
     Returns:
         (comments, tags, info) — info: window_days, since, comments, from_history, retagged.
@@ -146,7 +148,10 @@ def window_frames(
     dated = comments["date"].isna() | (comments["date"] >= pd.Timestamp(since))
     tonight = comments[dated]
     answers = old[~old["non_answer"]] if "non_answer" in old else old
-    old_tags, stats = lookup_tag_cached(answers, split_sentences(answers), tagger, store, folder)
+    old_sentences = split_sentences(answers)
+    old_tags, stats = lookup_tag_cached(answers, old_sentences, tagger, store, folder)
+    if semantic is not None and len(old_sentences):
+        old_tags = semantic(old_sentences, old_tags)
     window = pd.concat([old, tonight], ignore_index=True)
     window_tags = pd.concat(
         [old_tags, tags[tags["id"].isin(set(tonight["id"]))]], ignore_index=True
@@ -189,10 +194,14 @@ def window_drivers(
     now: datetime | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """drivers.csv over the last ``config.drivers.window_days`` days (see window_frames)."""
-    from koe.pipeline import drivers
+    from koe.pipeline import drivers, semantic_tag
+
+    def semantic(sentences: pd.DataFrame, lookup_tags: pd.DataFrame) -> pd.DataFrame:
+        return semantic_tag(sentences, lookup_tags, tagger, config, store)[0]
 
     assert config.drivers.window_days is not None
     window, window_tags, info = window_frames(
-        store, comments, tags, tagger, config.drivers.window_days, now, Path(config.lookup_lists)
+        store, comments, tags, tagger, config.drivers.window_days, now, Path(config.lookup_lists),
+        semantic if config.semantic.enabled else None,
     )
     return drivers(window, window_tags, config), info

@@ -99,7 +99,7 @@ def run_counts(
     ingested: IngestFacts,
     tagged: pd.DataFrame,
     sentences: pd.DataFrame,
-    lookup_tags: pd.DataFrame,
+    theme_tags: pd.DataFrame,
     discovery: DiscoveryResult,
 ) -> dict[str, int]:
     """The run's row and mention counts (manifest ``counts``, the report's summary).
@@ -109,9 +109,10 @@ def run_counts(
         tagged: one row per accepted comment (koe.pipeline.tagged_comments: ``non_answer``,
             ``tagged``).
         sentences: the SentenceFrame that was tagged.
-        lookup_tags: the TagFrame of lookup tagging.
+        theme_tags: the TagFrame of theme tagging (lookup and semantic tags).
         discovery: discovery's cluster tags and emergent themes.
     """
+    semantic = int((theme_tags["source"] == "semantic").sum()) if "source" in theme_tags else 0
     return {
         "input_rows": ingested.input_rows,
         "accepted": len(tagged),
@@ -121,7 +122,8 @@ def run_counts(
         "tagged_with_theme": int(tagged["tagged"].sum()),
         "untagged": int((~tagged["tagged"] & ~tagged["non_answer"]).sum()),
         "sentences": len(sentences),
-        "lookup_mentions": len(lookup_tags),
+        "lookup_mentions": len(theme_tags) - semantic,
+        "semantic_mentions": semantic,
         "cluster_mentions": len(discovery.tags),
         "emergent_themes": len(discovery.themes),
     }
@@ -168,6 +170,7 @@ def build_manifest(
     tables: list[str],
     timings: dict[str, float],
     finished: datetime | None = None,
+    semantic: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """manifest.json's content.
 
@@ -179,6 +182,7 @@ def build_manifest(
         lists: the lookup lists tagged with. window: the drivers window's info, or None.
         routed, close_the_loop: rows per routed file. tables: the table files written.
         timings: seconds per stage (Timings.seconds).
+        semantic: the semantic layer's info (koe.taggers.semantic.semantic_layer).
     """
     return {
         "run_id": run.run_id,
@@ -205,6 +209,7 @@ def build_manifest(
             "sha256": lists.sha256, "themes": len(lists),
         },
         "embedding_model": config.embedding_model,
+        "semantic": semantic or {"enabled": False},
         "discovery": discovery.info,
         "early_warnings": analysis.warnings["message"].tolist(),
         "analysis": analysis.info,

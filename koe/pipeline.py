@@ -20,7 +20,7 @@ from koe.analysis.segments import nps_trend, segment_drivers, segment_table
 from koe.analysis.subscores import MAX_SUBSCORES, subscore_drivers
 from koe.analysis.trends import early_warnings, theme_trends
 from koe.config import SAMPLE_INPUT, KoeConfig
-from koe.core.frames import COMMENT_COLUMNS
+from koe.core.frames import COMMENT_COLUMNS, THEME_SOURCES
 from koe.ingest import ColumnMapping
 from koe.ingest.normalize import is_non_answer
 from koe.ingest.sources import prepare_sources, read_input
@@ -117,6 +117,20 @@ def lookup_tag(sentences: pd.DataFrame, lookup_lists: Path) -> tuple[pd.DataFram
     """Tag sentences with the lookup lists of a folder. Returns (TagFrame, tagger)."""
     tagger = build_tagger(lookup_lists)
     return tagger.tag(sentences), tagger
+
+
+def semantic_tag(
+    sentences: pd.DataFrame,
+    lookup_tags: pd.DataFrame,
+    tagger: LookupTagger,
+    config: KoeConfig,
+    store: RunStore | None,
+) -> tuple[pd.DataFrame, dict]:
+    """Lookup tags plus the semantic layer's (koe.taggers.semantic): (TagFrame, info)."""
+    from koe.taggers.semantic import semantic_layer, settings_of
+
+    settings = settings_of(config.semantic, config.seed)
+    return semantic_layer(tagger, sentences, lookup_tags, config.embedding_model, store, settings)
 
 
 def discover(
@@ -257,7 +271,7 @@ def tagged_comments(
     polarities (list of "theme:polarity"), clusters (list of cluster ids), n_positive,
     n_negative, tagged (bool: any lookup theme).
     """
-    lookup = tags[tags["source"] == "lookup"]
+    lookup = tags[tags["source"].isin(THEME_SOURCES)]
     cluster = tags[tags["source"] == "cluster"]
 
     def lists(frame: pd.DataFrame, column: str) -> dict[str, list[str]]:

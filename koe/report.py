@@ -23,6 +23,7 @@ from plotly.offline import get_plotlyjs
 from koe import __version__
 from koe.analysis.nps import nps_by_period, nps_summary
 from koe.charts import FONT_STACK, driver_figure, segment_figure, trend_figure
+from koe.core.frames import THEME_SOURCES
 from koe.core.safety import mask_personal_data
 
 MAX_DRILLDOWN_THEMES = 30
@@ -103,7 +104,7 @@ def theme_drilldown(
     negative mentions, promoters for positive), then comments of about 60 characters, then id;
     the evidence of that theme is highlighted with <mark>.
     """
-    lookup = drivers[(drivers["source"] == "lookup") & (drivers["polarity"] != "any")]
+    lookup = drivers[drivers["source"].isin(THEME_SOURCES) & (drivers["polarity"] != "any")]
     if lookup.empty or tags.empty:
         return []
     strength = (
@@ -117,7 +118,7 @@ def theme_drilldown(
         .set_index("id")[["text", "score", "nps_class"]]
         .to_dict("index")
     )
-    theme_tags = tags[tags["source"] == "lookup"]
+    theme_tags = tags[tags["source"].isin(THEME_SOURCES)]
     out = []
     for theme in strength.index[:max_themes]:
         rows = lookup[lookup["theme"] == theme]

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from koe.config import RoutingRule
+from koe.core.frames import THEME_SOURCES
 
 TAG_CONDITIONS = ("polarity", "department", "source", "is_request")
 
@@ -66,11 +67,11 @@ def route_comments(
     for cid, nps_class, skip in zip(comments["id"], comments["nps_class"], non_answer, strict=True):
         comment_tags = tags_by_id.get(cid, [])
         for tag in comment_tags:
-            if tag["source"] == "lookup":
+            if tag["source"] in THEME_SOURCES:
                 reasons[tag["department"]][cid].append((f"theme:{tag['theme']}", tag["evidence"]))
         if skip:
             continue
-        has_lookup = any(t["source"] == "lookup" for t in comment_tags)
+        has_lookup = any(t["source"] in THEME_SOURCES for t in comment_tags)
         for rule in rules:
             cond = rule.when
             if cond.nps_class is not None and nps_class not in cond.nps_class:
@@ -142,7 +143,7 @@ def follow_up_list(
     if drivers is not None and not drivers.empty:
         neg = drivers[drivers["polarity"] == "negative"]
         impact = dict(zip(neg["theme"], neg["impact"].fillna(0.0), strict=True))
-    negative = tags[(tags["source"] == "lookup") & (tags["polarity"] == "negative")]
+    negative = tags[tags["source"].isin(THEME_SOURCES) & (tags["polarity"] == "negative")]
     by_id: dict[str, list[dict]] = defaultdict(list)
     for tag in negative.sort_values(["id", "start"], kind="stable").to_dict("records"):
         by_id[tag["id"]].append(tag)

@@ -9,6 +9,7 @@ in order within ``window`` tokens.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,6 +95,50 @@ class _PatternIndex:
         return pos
 
 
+# a keyword may end inside one of these (a stem: 人が多|かった, 迷|った, 開いていな|い)
+_INFLECTED = frozenset({"動詞", "形容詞", "助動詞"})
+
+
+class _FragmentIndex:
+    """Japanese keywords matched on the surface, for fragments and stems that do not align
+    with Sudachi's tokens (人が多, 開いていな, 迷). A match must start where a token starts and
+    end where a token ends, or inside an inflected word: 迷 matches 迷った but 道 does not match
+    北海道 and 海 does not match 海鮮."""
+
+    def __init__(self, keywords: Iterable[tuple[str, str]]) -> None:
+        self.by_first: dict[str, list[tuple[str, str]]] = {}
+        for keyword, theme in keywords:
+            if keyword.isascii() or " " in keyword:
+                continue
+            surface = unicodedata.normalize("NFKC", keyword).lower()
+            self.by_first.setdefault(surface[0], []).append((surface, theme))
+        for entries in self.by_first.values():
+            entries.sort(key=lambda e: -len(e[0]))  # longest first
+
+    def find(self, sentence: str, modes: tuple[list[Token], ...]) -> list[Mention]:
+        if not self.by_first:
+            return []
+        text = sentence.lower()
+        if len(text) != len(sentence):
+            return []
+        starts = {t.start: i for tokens in reversed(modes) for i, t in enumerate(tokens)}
+        ends = {t.end for tokens in modes for t in tokens}
+        inside = {}  # character position -> pos of the mode-C token spanning it
+        found = []
+        for start in sorted(starts):
+            for surface, theme in self.by_first.get(text[start], ()):
+                end = start + len(surface)
+                if not text.startswith(surface, start):
+                    continue
+                if end not in ends:
+                    if not inside:
+                        inside = {c: t.pos for t in modes[0] for c in range(t.start + 1, t.end)}
+                    if inside.get(end) not in _INFLECTED:
+                        continue
+                found.append(Mention(theme, starts[start], starts[start] + 1, start, end))
+        return found
+
+
 def _leftmost_longest(m: Mention) -> tuple[int, int]:
     return (m.char_start, m.char_start - m.char_end)
 
@@ -154,6 +199,9 @@ class LookupTagger:
             _PatternIndex([p for p in excl_c if p], window),
             _PatternIndex([p for p in excl_a if p], window),
         )
+        self._fragments = _FragmentIndex(
+            (kw, theme.id) for theme in lists.themes.values() for kw in theme.keywords
+        )
 
     @classmethod
     def from_folder(
@@ -198,6 +246,9 @@ class LookupTagger:
                     m.theme not in best or _leftmost_longest(m) < _leftmost_longest(best[m.theme])
                 ):
                     best[m.theme] = m
+        for m in self._fragments.find(sentence, modes):
+            if m.theme not in excluded and m.theme not in best:
+                best[m.theme] = m
         for theme in self.lists.themes.values():
             if theme.id in excluded or theme.id in best:
                 continue
@@ -344,8 +395,10 @@ class LookupTagger:
 def tags_frame(rows: list[dict]) -> pd.DataFrame:
     """Build a TagFrame with the documented columns and dtypes from row dicts."""
     frame = pd.DataFrame(rows, columns=list(TAG_COLUMNS))
+    frame["confidence"] = pd.to_numeric(frame["confidence"]).fillna(1.0)
     return frame.astype(
-        {"sentence_idx": "int64", "start": "int64", "end": "int64", "is_request": "bool"}
+        {"sentence_idx": "int64", "start": "int64", "end": "int64", "is_request": "bool",
+         "confidence": "float64"}
     )
 
 
@@ -355,16 +408,18 @@ def to_tags_csv(tags: pd.DataFrame) -> pd.DataFrame:
     Polarity of a theme mentioned several times in one comment: the majority, ties going to
     negative (complaints are what the follow-up needs to see), then positive. Evidence texts
     are joined with " / ". Extra columns after the contract: start, end (first mention),
-    is_request (any mention).
+    is_request (any mention), confidence (the highest of the theme's mentions).
     """
-    columns = [*TAGS_CSV_COLUMNS, "start", "end", "is_request"]
+    columns = [*TAGS_CSV_COLUMNS, "start", "end", "is_request", "confidence"]
     if tags.empty:
         return pd.DataFrame(columns=columns)
     rank = {"negative": 0, "positive": 1, "neutral": 2}
     groups: dict[tuple, dict] = {}  # (id, theme) in order of first mention
+    if "confidence" not in tags:
+        tags = tags.assign(confidence=1.0)
     fields = ["id", "theme", "department", "polarity", "source", "evidence", "start", "end",
-              "is_request"]  # fmt: skip
-    for cid, theme, dept, pol, source, evidence, start, end, request in zip(
+              "is_request", "confidence"]  # fmt: skip
+    for cid, theme, dept, pol, source, evidence, start, end, request, confidence in zip(
         *(tags[c].tolist() for c in fields), strict=True
     ):
         group = groups.get((cid, theme))
@@ -372,11 +427,12 @@ def to_tags_csv(tags: pd.DataFrame) -> pd.DataFrame:
             groups[(cid, theme)] = group = {
                 "id": cid, "theme": theme, "department": dept, "source": source,
                 "start": int(start), "end": int(end), "is_request": False,
-                "votes": {}, "evidence": {},
+                "votes": {}, "evidence": {}, "confidence": 0.0,
             }  # fmt: skip
         group["votes"][pol] = group["votes"].get(pol, 0) + 1
         group["evidence"][evidence] = None
         group["is_request"] = group["is_request"] or bool(request)
+        group["confidence"] = max(group["confidence"], round(float(confidence), 4))
     rows = []
     for group in groups.values():
         votes = group.pop("votes")

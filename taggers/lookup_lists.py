@@ -27,6 +27,7 @@ THEME_FIELDS = frozenset(
         "parent",
         "department",
         "keywords",
+        "semantic",
         "exclusions",
         "regex",
         "default_polarity",
@@ -65,6 +66,7 @@ class Theme:
     default_polarity: str = "neutral"
     fallback: bool = False  # only when no sibling theme (same parent) matches the sentence
     catch_requests: bool = False  # also every request sentence about a sibling or no theme
+    semantic: bool = True  # false: the semantic layer neither adds nor vetoes this theme
     examples_match: tuple[str, ...] = ()
     examples_no_match: tuple[str, ...] = ()
     description: str = ""
@@ -156,6 +158,9 @@ def _parse_theme(raw: Any, path: Path, departments: dict[str, str]) -> dict[str,
     catch_requests = raw.get("catch_requests", False)
     if not isinstance(fallback, bool) or not isinstance(catch_requests, bool):
         raise LookupListError(f"{where}: fallback and catch_requests must be true or false")
+    semantic = raw.get("semantic", True)
+    if not isinstance(semantic, bool):
+        raise LookupListError(f"{where}: semantic must be true or false")
     polarity = raw.get("default_polarity", "neutral")
     if polarity not in ("positive", "negative", "neutral"):
         raise LookupListError(f"{where}: default_polarity must be positive/negative/neutral")
@@ -180,6 +185,7 @@ def _parse_theme(raw: Any, path: Path, departments: dict[str, str]) -> dict[str,
         "default_polarity": polarity,
         "fallback": fallback,
         "catch_requests": catch_requests,
+        "semantic": semantic,
         "examples_match": _strings(examples.get("match"), "examples.match", where),
         "examples_no_match": _strings(examples.get("no_match"), "examples.no_match", where),
         "description": str(raw.get("description") or ""),

@@ -83,8 +83,8 @@ def test_tagged_parquet_has_one_row_per_accepted_comment(two_runs):
 def test_every_stage_is_timed_and_the_run_recorded_completed(two_runs):
     manifest = json.loads((two_runs[0] / "manifest.json").read_text(encoding="utf-8"))
     assert list(manifest["timings_s"]) == [
-        "ingest", "split_sentences", "lookup_tag", "embed_and_cluster", "analysis", "route",
-        "write_routed", "close_the_loop", "write_close_the_loop", "write_tables", "report",
+        "ingest", "split_sentences", "lookup_tag", "semantic_tag", "embed_and_cluster", "analysis",
+        "route", "write_routed", "close_the_loop", "write_close_the_loop", "write_tables", "report",
     ]  # fmt: skip
     store = RunStore(f"sqlite:///{two_runs[0].parent / 'koe_state.sqlite'}")
     assert [r["status"] for r in store.runs()] == ["completed", "completed"]
@@ -127,3 +127,22 @@ def test_run_on_a_cp932_export_with_japanese_headers_via_flags(prefect_harness, 
     assert manifest["counts"]["tagged"] == 28 and manifest["counts"]["quarantined"] == 2
     tags = pd.read_csv(folder / "tags.csv")
     assert "support_response_speed" in set(tags[tags["id"] == "M01"]["theme"])
+
+
+def test_koe_tag_gives_the_theme_tags_of_koe_run(two_runs, tmp_path):
+    """The semantic layer learns from the whole input it is given: koe tag on the rows koe run
+    accepted gives koe run's theme tags (lookup and semantic, same polarity and confidence)."""
+    folder = two_runs[0]
+    quarantined = set(pd.read_csv(folder / "quarantine.csv", dtype=str)["id"])
+    rows = pd.read_csv(FIXTURES / "mini_survey.csv", dtype=str)
+    rows[~rows["id"].isin(quarantined)].to_csv(tmp_path / "accepted.csv", index=False)
+    result = CliRunner().invoke(
+        app, ["tag", "--input", str(tmp_path / "accepted.csv"), "--out", str(tmp_path / "t.csv")]
+    )
+    assert result.exit_code == 0, result.output
+    columns = ["id", "theme", "polarity", "source", "confidence"]
+    run_tags = pd.read_csv(folder / "tags.csv", dtype=str)
+    run_tags = run_tags[run_tags["source"] != "cluster"][columns].reset_index(drop=True)
+    tag_tags = pd.read_csv(tmp_path / "t.csv", dtype=str)[columns]
+    assert len(run_tags) > 0 and set(run_tags["source"]) <= {"lookup", "semantic"}
+    pd.testing.assert_frame_equal(tag_tags, run_tags)

@@ -77,7 +77,7 @@ def test_run_counts_count_rows_and_mentions():
     )  # fmt: skip
     assert counts == {
         "input_rows": 5, "accepted": 3, "tagged": 3, "quarantined": 2, "non_answers": 1,
-        "tagged_with_theme": 1, "untagged": 1, "sentences": 4, "lookup_mentions": 2,
+        "tagged_with_theme": 1, "untagged": 1, "sentences": 4, "lookup_mentions": 2, "semantic_mentions": 0,
         "cluster_mentions": 1, "emergent_themes": 1,
     }  # fmt: skip
 

@@ -44,8 +44,26 @@ def tag(
             "beside --out, e.g. tags.quarantine.csv).",
         ),
     ] = None,
+    semantic: Annotated[
+        bool,
+        typer.Option(
+            "--semantic/--no-semantic",
+            help="The semantic layer over the lookup lists (learns from the whole input); "
+            "--no-semantic: lookup tags only.",
+        ),
+    ] = True,
+    embedding_model: Annotated[
+        str,
+        typer.Option(
+            "--embedding-model",
+            help='Sentence embeddings of the semantic layer: "koe-default", a local folder or '
+            "a cached hub model.",
+        ),
+    ] = "koe-default",
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the semantic layer.")] = 0,
 ) -> None:
-    """Lookup tagging only: write tags.csv (id,theme,department,polarity,source,evidence).
+    """Theme tagging: write tags.csv (id,theme,department,polarity,source,evidence, then
+    start,end,is_request,confidence), lookup and semantic tags as ``koe run`` writes them.
 
     Rows are checked as ``koe run`` checks them (one id rule, the same text checks, bad
     records of a damaged file): a row that cannot be tagged, a repeated id included (the first
@@ -54,16 +72,19 @@ def tag(
     The input is streamed: CSV/TSV and Parquet are read ``--chunk-rows`` rows at a time and
     the tags of each piece are appended to the output, so memory grows with the input's ids
     only; ``--workers`` processes tag pieces in parallel (same tags). A text repeated within a
-    piece is tagged once.
+    piece is tagged once. The semantic layer learns from the whole input once every piece is
+    lookup-tagged (so tags.csv is written at the end); ``--no-semantic`` streams the output.
     """
     from koe.batch import quarantine_path, tag_table
-    from koe.config import DEFAULT_LOOKUP_LISTS
+    from koe.config import DEFAULT_LOOKUP_LISTS, SemanticConfig
+    from koe.taggers.semantic import settings_of
 
     try:
         done = tag_table(
             input, out, lookup_lists or DEFAULT_LOOKUP_LISTS, polarity_model,
             id_col=id_col, text_col=text_col, chunk_rows=chunk_rows, workers=workers,
-            quarantine_out=quarantine,
+            quarantine_out=quarantine, embedding_model=embedding_model,
+            semantic=settings_of(SemanticConfig(enabled=semantic), seed),
         )  # fmt: skip
     except user_errors() as exc:
         fail(exc)
@@ -95,10 +116,11 @@ def eval_tags(
         ),
     ] = None,
 ) -> None:
-    """Per-theme precision/recall/F1, micro and macro, and polarity accuracy."""
+    """Per-theme precision/recall/F1, micro and macro, and polarity accuracy: lookup-only,
+    semantic-only and combined tags side by side (by the tags.csv ``source`` column)."""
     import pandas as pd
 
-    from koe.evaluate import evaluate_tags, format_evaluation
+    from koe.evaluate import evaluate_sources, format_source_evaluation
 
     try:
         gold_frame = pd.read_csv(gold, dtype=str, keep_default_na=False)
@@ -110,7 +132,7 @@ def eval_tags(
                 raise ValueError(f"{name} file lacks column(s) {sorted(missing)}")
     except (OSError, ValueError, KeyError) as exc:
         fail(exc)
-    typer.echo(format_evaluation(evaluate_tags(gold_frame, pred_frame, ids)))
+    typer.echo(format_source_evaluation(evaluate_sources(gold_frame, pred_frame, ids)))
 
 
 def lists_check(

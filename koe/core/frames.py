@@ -28,7 +28,7 @@ SentenceFrame (split_sentences), one row per sentence:
     start, end    int     character offsets of the sentence in the comment text
     lang          str     "ja" or "en"
 
-TagFrame (lookup and cluster taggers), one row per mention (comment x sentence x theme):
+TagFrame (lookup, semantic and cluster taggers), one row per mention (comment x sentence x theme):
     id            str     comment id
     sentence_idx  int
     theme         str     theme id (lookup) or emergent theme id (cluster)
@@ -37,9 +37,13 @@ TagFrame (lookup and cluster taggers), one row per mention (comment x sentence x
     department    str
     polarity      str     positive | negative | neutral
     is_request    bool    the mention is a request (~してほしい, wish), not a complaint
-    source        str     lookup | cluster
-    evidence      str     matched surface text (or the sentence, for clusters)
-    start, end    int     character offsets of the evidence in the comment text
+    source        str     lookup | semantic | cluster
+    evidence      str     matched surface text (lookup), the nearest supporting example
+                          (semantic), or the sentence (cluster)
+    start, end    int     character offsets of the evidence in the comment text (semantic and
+                          cluster: of the sentence)
+    confidence    float   1.0 for lookup; the semantic layer's probability; the similarity to
+                          the cluster's centroid
 """
 
 from __future__ import annotations
@@ -63,7 +67,11 @@ TAG_COLUMNS = (
     "evidence",
     "start",
     "end",
+    "confidence",
 )
+# Sources of theme tags (from the lists: keywords, or the semantic layer over them); "cluster"
+# tags are emergent themes.
+THEME_SOURCES = ("lookup", "semantic")
 # The tags.csv contract (koe tag / koe run): one row per (comment, theme).
 TAGS_CSV_COLUMNS = ("id", "theme", "department", "polarity", "source", "evidence")
 

@@ -230,6 +230,7 @@ def run_discovery(
                 "evidence": row.text,
                 "start": int(row.start),
                 "end": int(row.end),
+                "confidence": round(float(row.similarity), 4),
             }
         )
     return DiscoveryResult(assignments, themes, tags_frame(rows), info)

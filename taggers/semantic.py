@@ -1,0 +1,289 @@
+"""The semantic layer over the lookup lists: themes from sentence embeddings.
+
+Each theme's profile is a set of reference sentences: the corpus sentences its lookup list
+tags (weak labels, a seeded sample per theme) and the analyst's ``examples.match``. A sentence's
+score for a theme is the similarity-weighted vote of its ``neighbours`` most similar references
+(cosine of sentence embeddings; references from the same comment do not vote):
+
+    score(s, t) = sum(sim(s, r) for r in the k nearest references if r has theme t) / k
+
+so a score is high only when the nearest references are both close and of that theme. Then:
+
+- a theme the lists missed is added when its score reaches ``add_at``
+  (``source`` = semantic, ``confidence`` = the score, ``evidence`` = the nearest reference of
+  that theme: a tagged sentence of the corpus or one of the analyst's examples);
+- a lookup hit is vetoed when its theme scores below ``veto_below`` times the sentence's best
+  theme score: its nearest references are about something else (「車椅子で入れる席」 is not
+  about cars).
+
+A theme with ``semantic: false`` is neither added nor vetoed, and its references vote for no
+theme. ``add_at`` and ``veto_below`` were chosen for precision on the tune halves of the Fukui
+gold sets (bench/semantic_quality.py, README: Tagging); the frozen halves are only reported.
+Deterministic: the same input gives the same tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from koe.taggers.lookup import LookupTagger, tags_frame
+from koe.taggers.polarity import sentence_polarity
+from koe.taggers.tokenize import tokenize
+
+if TYPE_CHECKING:
+    from koe.config import SemanticConfig
+    from koe.store import RunStore
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+_BLOCK = 1024  # sentences scored at a time (bounds the similarity block's memory)
+
+
+@dataclass(frozen=True)
+class SemanticSettings:
+    """How the semantic layer decides (koe.yaml ``semantic:``)."""
+
+    enabled: bool = True
+    neighbours: int = 30
+    add_at: float = 0.40
+    veto_below: float = 0.15  # of the sentence's best theme score
+    veto_min_references: int = 60  # a theme with fewer tagged sentences is never vetoed
+    max_references: int = 1000  # weak labels sampled per theme
+    seed: int = 0
+
+
+def settings_of(config: SemanticConfig, seed: int = 0) -> SemanticSettings:
+    """The settings of koe.yaml's ``semantic:`` section and the run's seed."""
+    return SemanticSettings(**config.model_dump(), seed=seed)
+
+
+@dataclass(frozen=True)
+class References:
+    """The themes' reference sentences: vectors, texts, comment ids and theme memberships."""
+
+    themes: list[str]
+    vectors: np.ndarray  # (refs, dim), L2-normalized
+    texts: list[str]
+    comment_ids: np.ndarray  # (refs,) object; "" for the analyst's examples
+    labels: np.ndarray  # (refs, themes) bool
+
+
+def _labels(sentences: pd.DataFrame, tags: pd.DataFrame, themes: list[str]) -> np.ndarray:
+    """(sentences, themes) bool: ``tags`` has the theme on the sentence."""
+    row = {k: i for i, k in enumerate(zip(sentences["id"], sentences["sentence_idx"],
+                                          strict=True))}  # fmt: skip
+    col = {t: j for j, t in enumerate(themes)}
+    y = np.zeros((len(sentences), len(themes)), dtype=bool)
+    for cid, idx, theme in zip(tags["id"], tags["sentence_idx"], tags["theme"], strict=True):
+        i, j = row.get((cid, int(idx))), col.get(theme)
+        if i is not None and j is not None:
+            y[i, j] = True
+    return y
+
+
+def semantic_themes(tagger: LookupTagger) -> list[str]:
+    """The themes the semantic layer may add or veto (not ``semantic: false``)."""
+    return [t.id for t in tagger.lists.themes.values() if t.semantic]
+
+
+def build_references(
+    tagger: LookupTagger,
+    sentences: pd.DataFrame,
+    labels: np.ndarray,
+    vectors: np.ndarray,
+    embed: Embed,
+    settings: SemanticSettings,
+) -> References:
+    """A seeded sample of up to ``max_references`` tagged sentences per theme, plus every
+    theme's ``examples.match``."""
+    themes = semantic_themes(tagger)
+    rng = np.random.default_rng(settings.seed)
+    chosen: set[int] = set()
+    for j in range(labels.shape[1]):
+        rows = np.flatnonzero(labels[:, j])
+        if len(rows) > settings.max_references:
+            rows = rng.choice(rows, settings.max_references, replace=False)
+        chosen.update(rows.tolist())
+    rows = np.array(sorted(chosen), dtype=np.int64)
+    examples = [(j, text) for j, t in enumerate(themes)
+                for text in tagger.lists.themes[t].examples_match]  # fmt: skip
+    example_labels = np.zeros((len(examples), len(themes)), dtype=bool)
+    for n, (j, _) in enumerate(examples):
+        example_labels[n, j] = True
+    dim = vectors.shape[1]
+    example_vectors = (np.asarray(embed([text for _, text in examples]), dtype=np.float32)
+                       if examples else np.zeros((0, dim), dtype=np.float32))  # fmt: skip
+    comment_ids = [*sentences["id"].to_numpy()[rows].tolist(), *([""] * len(examples))]
+    return References(
+        themes=themes,
+        vectors=np.vstack([vectors[rows], example_vectors]).astype(np.float32),
+        texts=[*sentences["sentence"].to_numpy()[rows].tolist(), *(t for _, t in examples)],
+        comment_ids=np.array(comment_ids, dtype=object),
+        labels=np.vstack([labels[rows], example_labels]),
+    )
+
+
+def neighbour_scores(
+    vectors: np.ndarray, comment_ids: np.ndarray, refs: References, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(scores (n, themes), nearest reference per theme (n, themes), -1 when none votes).
+
+    References of the sentence's own comment are left out (a sentence never votes for itself).
+    ``k`` is capped at half the references per theme, so that in a small corpus one theme's
+    references can outvote the others'.
+    """
+    n, m = len(vectors), len(refs.themes)
+    scores = np.zeros((n, m), dtype=np.float64)
+    nearest = np.full((n, m), -1, dtype=np.int64)
+    if not len(refs.vectors) or not n or not m:
+        return scores, nearest
+    # a small corpus: at most half of an average theme's references vote
+    k = max(1, min(k, len(refs.vectors) // (2 * m)))
+    for lo in range(0, n, _BLOCK):
+        hi = min(n, lo + _BLOCK)
+        sims = vectors[lo:hi].astype(np.float32) @ refs.vectors.T
+        sims[comment_ids[lo:hi, None] == refs.comment_ids[None, :]] = -np.inf
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        top_sims = np.take_along_axis(sims, top, axis=1)
+        # order the k neighbours by similarity, then reference index: ties stay deterministic
+        order = np.lexsort((top, -top_sims), axis=1)
+        top = np.take_along_axis(top, order, axis=1)
+        top_sims = np.maximum(np.take_along_axis(top_sims, order, axis=1), 0.0)
+        votes = refs.labels[top]  # (block, k, themes)
+        scores[lo:hi] = (votes * top_sims[..., None]).sum(axis=1) / k
+        first = np.where(votes.any(axis=1), votes.argmax(axis=1), -1)  # nearest voter's rank
+        nearest[lo:hi] = np.where(first >= 0, np.take_along_axis(top, np.maximum(first, 0),
+                                                                 axis=1), -1)  # fmt: skip
+    return scores, nearest
+
+
+def semantic_tags(
+    tagger: LookupTagger,
+    sentences: pd.DataFrame,
+    lookup_tags: pd.DataFrame,
+    vectors: np.ndarray,
+    embed: Embed,
+    settings: SemanticSettings = SemanticSettings(),
+) -> tuple[pd.DataFrame, dict]:
+    """The combined tags of a corpus: lookup tags (minus vetoes) and semantic tags.
+
+    Args:
+        tagger: the lookup tagger (its themes and lexicon).
+        sentences: SentenceFrame of the corpus.
+        lookup_tags: its lookup TagFrame.
+        vectors: (len(sentences), dim) L2-normalized sentence embeddings, row-aligned.
+        embed: embeds the analyst's examples with the model of ``vectors``.
+
+    Returns:
+        (TagFrame with ``confidence``, 1.0 for lookup tags, the score for semantic ones;
+        info for the manifest: references, added, vetoed).
+    """
+    lookup_tags = lookup_tags.assign(confidence=1.0)
+    if not settings.enabled or not len(sentences) or not semantic_themes(tagger):
+        return lookup_tags, {"references": 0, "added": 0, "vetoed": 0}
+    themes = semantic_themes(tagger)
+    looked_up = _labels(sentences, lookup_tags, themes)
+    refs = build_references(tagger, sentences, looked_up, vectors, embed, settings)
+    ids = sentences["id"].to_numpy().astype(object)
+    scores, nearest = neighbour_scores(vectors, ids, refs, settings.neighbours)
+    above = scores >= settings.add_at
+    col = {t: j for j, t in enumerate(themes)}
+    position = {k: i for i, k in enumerate(zip(sentences["id"], sentences["sentence_idx"],
+                                                strict=True))}  # fmt: skip
+    # too few references say too little about what a theme is not: no veto
+    vetoable = looked_up.sum(axis=0) >= settings.veto_min_references
+    keep = np.ones(len(lookup_tags), dtype=bool)
+    for n, (cid, idx, theme) in enumerate(zip(lookup_tags["id"], lookup_tags["sentence_idx"],
+                                              lookup_tags["theme"], strict=True)):  # fmt: skip
+        j, i = col.get(theme), position.get((cid, int(idx)))
+        if j is not None and i is not None and vetoable[j]:
+            keep[n] = scores[i, j] >= settings.veto_below * scores[i].max()
+    rows = _added_rows(tagger, sentences, refs, scores, nearest, above & ~looked_up)
+    added = tags_frame(rows)
+    combined = pd.concat([lookup_tags[keep], added], ignore_index=True)
+    order = {cid: n for n, cid in enumerate(dict.fromkeys(sentences["id"]))}
+    combined = (
+        combined.assign(_order=combined["id"].map(order))
+        .sort_values(["_order", "sentence_idx", "start", "theme"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+    info = {"references": len(refs.texts), "added": len(rows), "vetoed": int((~keep).sum())}
+    return combined, info
+
+
+def _added_rows(
+    tagger: LookupTagger,
+    sentences: pd.DataFrame,
+    refs: References,
+    scores: np.ndarray,
+    nearest: np.ndarray,
+    add: np.ndarray,
+) -> list[dict]:
+    add_i, add_j = np.nonzero(add)
+    texts = sentences["sentence"].to_numpy()
+    starts = sentences["start"].to_numpy()
+    rows = []
+    for i, j in zip(add_i.tolist(), add_j.tolist(), strict=True):
+        theme = tagger.lists.themes[refs.themes[j]]
+        start = int(starts[i])
+        rows.append({
+            "id": sentences["id"].iloc[i], "sentence_idx": int(sentences["sentence_idx"].iloc[i]),
+            "theme": theme.id, "theme_name": theme.name, "parent": theme.parent,
+            "department": theme.department, "polarity": theme.default_polarity,
+            "is_request": False, "source": "semantic", "evidence": refs.texts[nearest[i, j]],
+            "start": start, "end": start + len(texts[i]),
+            "confidence": round(float(scores[i, j]), 4),
+            "_sentence": str(texts[i]), "_lang": sentences["lang"].iloc[i],
+        })  # fmt: skip
+    _polarities(tagger, rows)
+    return rows
+
+
+def semantic_layer(
+    tagger: LookupTagger,
+    sentences: pd.DataFrame,
+    lookup_tags: pd.DataFrame,
+    embedding_model: str,
+    store: RunStore | None = None,
+    settings: SemanticSettings = SemanticSettings(),
+) -> tuple[pd.DataFrame, dict]:
+    """:func:`semantic_tags` with the sentences embedded through the store's cache: the stage
+    ``koe run`` and ``koe tag`` share. Returns (TagFrame, info: enabled, references, added,
+    vetoed)."""
+    if not settings.enabled:
+        return lookup_tags.assign(confidence=1.0), {"enabled": False}
+    from koe.models.embedding_cache import embed_with_cache
+
+    vectors, _ = embed_with_cache(list(sentences["sentence"]), embedding_model, store)
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        return embed_with_cache(list(texts), embedding_model, store)[0]
+
+    tags, info = semantic_tags(tagger, sentences, lookup_tags, vectors, embed, settings)
+    return tags, {"enabled": True, **info}
+
+
+def _polarities(tagger: LookupTagger, rows: list[dict]) -> None:
+    """A semantic tag's polarity is its sentence's: the lexicon, then the fallback model
+    (themes whose default polarity is neutral), else the theme's default polarity."""
+    open_rows = []
+    for row in rows:
+        pol = sentence_polarity(tokenize(row["_sentence"], row["_lang"]), tagger.lexicon)
+        row["is_request"] = bool(pol.is_request)
+        if pol.found:
+            row["polarity"] = pol.polarity
+        elif row["polarity"] == "neutral" and not pol.is_request:
+            open_rows.append(row)
+    if tagger.polarity_fallback is not None and open_rows:
+        texts = list(dict.fromkeys(r["_sentence"] for r in open_rows))
+        verdicts = dict(zip(texts, tagger.polarity_fallback(texts), strict=True))
+        for row in open_rows:
+            if verdicts[row["_sentence"]] is not None:
+                row["polarity"] = verdicts[row["_sentence"]]
+    for row in rows:
+        del row["_sentence"], row["_lang"]
