@@ -114,15 +114,27 @@ def main() -> None:
     parser.add_argument("--split", default="tune", choices=["tune", "test"])
     parser.add_argument("--context", default="period", choices=["period", "none"])
     parser.add_argument("--state", default=None, help="run-state store URL (embedding cache)")
+    parser.add_argument("--out", type=Path, default=None, help="append a markdown table here")
     args = parser.parse_args()
+    lines = [f"## split {args.split}, context {args.context}", "",
+             "| set | tagger | precision | recall | micro-F1 | macro-F1 | polarity |",
+             "|---|---|---:|---:|---:|---:|---:|"]  # fmt: skip
     for name in args.sets.split(","):
         out = measure(name, args.split, args.context, state=args.state)
         print(f"## {name} ({args.split}, context {args.context}): corpus {out['corpus']}, "
               f"{out['sentences']} sentences, {out['seconds']:.1f}s")  # fmt: skip
         for kind, ev in out["results"].items():
+            pol = "—" if kind == "naive" else f"{ev.polarity_accuracy:.3f}"
             print(f"{kind:9s} P {ev.micro_precision:.3f} R {ev.micro_recall:.3f} "
-                  f"F1 {ev.micro_f1:.3f} pol {ev.polarity_accuracy:.3f}")  # fmt: skip
-        print({k: v for k, v in out["info"].items() if k != "thresholds"})
+                  f"F1 {ev.micro_f1:.3f} pol {pol}")  # fmt: skip
+            lines.append(f"| {name} | {kind} | {ev.micro_precision:.3f} | {ev.micro_recall:.3f} "
+                         f"| {ev.micro_f1:.3f} | {ev.macro_f1:.3f} | {pol} |")  # fmt: skip
+        print(out["info"])
+        lines.append(f"| {name} | (corpus {out['corpus']} comments, {out['sentences']} "
+                     f"sentences; {out['info']}) | | | | | |")  # fmt: skip
+    if args.out:
+        with args.out.open("a", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n\n")
 
 
 if __name__ == "__main__":

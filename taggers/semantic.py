@@ -3,11 +3,12 @@
 Each theme's profile is a set of reference sentences: the corpus sentences its lookup list
 tags (weak labels, a seeded sample per theme) and the analyst's ``examples.match``. A sentence's
 score for a theme is the similarity-weighted vote of its ``neighbours`` most similar references
-(cosine of sentence embeddings; references from the same comment do not vote):
+(cosine of sentence embeddings):
 
     score(s, t) = sum(sim(s, r) for r in the k nearest references if r has theme t) / k
 
-so a score is high only when the nearest references are both close and of that theme. Then:
+so a score is high only when the nearest references are both close and of that theme. Each
+distinct sentence text is scored once and is not its own reference. Then:
 
 - a theme the lists missed is added when its score reaches ``add_at``
   (``source`` = semantic, ``confidence`` = the score, ``evidence`` = the nearest reference of
@@ -68,7 +69,7 @@ class References:
     themes: list[str]
     vectors: np.ndarray  # (refs, dim), L2-normalized
     texts: list[str]
-    comment_ids: np.ndarray  # (refs,) object; "" for the analyst's examples
+    keys: np.ndarray  # (refs,) int: the text's code; -1 for the analyst's examples
     labels: np.ndarray  # (refs, themes) bool
 
 
@@ -92,14 +93,15 @@ def semantic_themes(tagger: LookupTagger) -> list[str]:
 
 def build_references(
     tagger: LookupTagger,
-    sentences: pd.DataFrame,
+    texts: Sequence[str],
     labels: np.ndarray,
     vectors: np.ndarray,
     embed: Embed,
     settings: SemanticSettings,
 ) -> References:
-    """A seeded sample of up to ``max_references`` tagged sentences per theme, plus every
-    theme's ``examples.match``."""
+    """A seeded sample of up to ``max_references`` tagged texts per theme, plus every theme's
+    ``examples.match``. ``texts``: distinct sentence texts, row-aligned with ``labels`` and
+    ``vectors``; a reference's key is its row."""
     themes = semantic_themes(tagger)
     rng = np.random.default_rng(settings.seed)
     chosen: set[int] = set()
@@ -117,22 +119,21 @@ def build_references(
     dim = vectors.shape[1]
     example_vectors = (np.asarray(embed([text for _, text in examples]), dtype=np.float32)
                        if examples else np.zeros((0, dim), dtype=np.float32))  # fmt: skip
-    comment_ids = [*sentences["id"].to_numpy()[rows].tolist(), *([""] * len(examples))]
     return References(
         themes=themes,
         vectors=np.vstack([vectors[rows], example_vectors]).astype(np.float32),
-        texts=[*sentences["sentence"].to_numpy()[rows].tolist(), *(t for _, t in examples)],
-        comment_ids=np.array(comment_ids, dtype=object),
+        texts=[*np.asarray(texts, dtype=object)[rows].tolist(), *(t for _, t in examples)],
+        keys=np.concatenate([rows, np.full(len(examples), -1, dtype=np.int64)]),
         labels=np.vstack([labels[rows], example_labels]),
     )
 
 
 def neighbour_scores(
-    vectors: np.ndarray, comment_ids: np.ndarray, refs: References, k: int
+    vectors: np.ndarray, keys: np.ndarray, refs: References, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(scores (n, themes), nearest reference per theme (n, themes), -1 when none votes).
 
-    References of the sentence's own comment are left out (a sentence never votes for itself).
+    A reference whose key is the text's own is left out (a text never votes for itself).
     ``k`` is capped at half the references per theme, so that in a small corpus one theme's
     references can outvote the others'.
     """
@@ -146,7 +147,7 @@ def neighbour_scores(
     for lo in range(0, n, _BLOCK):
         hi = min(n, lo + _BLOCK)
         sims = vectors[lo:hi].astype(np.float32) @ refs.vectors.T
-        sims[comment_ids[lo:hi, None] == refs.comment_ids[None, :]] = -np.inf
+        sims[keys[lo:hi, None] == refs.keys[None, :]] = -np.inf
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         top_sims = np.take_along_axis(sims, top, axis=1)
         # order the k neighbours by similarity, then reference index: ties stay deterministic
@@ -187,9 +188,15 @@ def semantic_tags(
         return lookup_tags, {"references": 0, "added": 0, "vetoed": 0}
     themes = semantic_themes(tagger)
     looked_up = _labels(sentences, lookup_tags, themes)
-    refs = build_references(tagger, sentences, looked_up, vectors, embed, settings)
-    ids = sentences["id"].to_numpy().astype(object)
-    scores, nearest = neighbour_scores(vectors, ids, refs, settings.neighbours)
+    # each distinct text is scored once; copies of a text share its labels and scores
+    codes, texts = pd.factorize(sentences["sentence"])
+    first = np.unique(codes, return_index=True)[1]
+    text_labels = np.zeros((len(texts), len(themes)), dtype=bool)
+    np.logical_or.at(text_labels, codes, looked_up)
+    refs = build_references(tagger, list(texts), text_labels, vectors[first], embed, settings)
+    scores, nearest = neighbour_scores(vectors[first], np.arange(len(texts)), refs,
+                                       settings.neighbours)  # fmt: skip
+    scores, nearest = scores[codes], nearest[codes]
     above = scores >= settings.add_at
     col = {t: j for j, t in enumerate(themes)}
     position = {k: i for i, k in enumerate(zip(sentences["id"], sentences["sentence_idx"],

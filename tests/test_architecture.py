@@ -29,8 +29,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("koe.discovery",),
     ("koe.analysis",),
     ("koe.routing", "koe.outputs", "koe.report", "koe.charts", "koe.manifest"),
-    ("koe.pipeline", "koe.incremental", "koe.batch", "koe.partitions", "koe.themes",
-     "koe.evaluate", "koe.prefect_env"),
+    ("koe.pipeline", "koe.incremental", "koe.batch", "koe.sentiment", "koe.partitions",
+     "koe.themes", "koe.evaluate", "koe.prefect_env"),
     ("koe.flows",),
     ("koe.cli",),
 )  # fmt: skip

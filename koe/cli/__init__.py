@@ -1,7 +1,7 @@
-"""koe's command line: the command table. Contract commands (keep stable): run, tag, lists check,
+"""koe's command line: the command table. Contract commands (keep stable): run, tag, sentiment, lists check,
 lists show; their options and outputs are relied on by other tools.
 
-Each command lives in a module by area — ``runs`` (run, unlock), ``tagging`` (tag, eval, lists),
+Each command lives in a module by area — ``runs`` (run, unlock), ``tagging`` (tag, sentiment, eval, lists),
 ``review`` (discover, eval-clusters, themes) — and shares error handling with ``common``.
 """
 
@@ -33,6 +33,7 @@ app.add_typer(lists_app, name="lists")
 app.command()(runs.run)
 app.command()(runs.unlock)
 app.command()(tagging.tag)
+app.command()(tagging.sentiment)
 app.command("eval")(tagging.eval_tags)
 lists_app.command("check")(tagging.lists_check)
 lists_app.command("show")(tagging.lists_show)

@@ -1,4 +1,4 @@
-"""`koe tag`, `koe eval` and `koe lists check / show`: lookup tagging and its checks."""
+"""`koe tag`, `koe sentiment`, `koe eval` and `koe lists check / show`: tagging and its checks."""
 
 from __future__ import annotations
 
@@ -104,6 +104,54 @@ def tag(
         f"{done.rows} comments, {done.tagged} tagged, {done.tags} tags -> {out}{repeated}"
         f"{quarantined}"
     )
+
+
+def sentiment(
+    input: Annotated[Path, typer.Option("--input", "-i", help="Table with id and text columns.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="sentiment CSV to write.")],
+    id_col: Annotated[str, typer.Option("--id-col", help="Id column.")] = "id",
+    text_col: Annotated[str, typer.Option("--text-col", help="Text column.")] = "text",
+    lookup_lists: LookupListsOption = None,
+    polarity_model: Annotated[
+        str,
+        typer.Option(
+            "--polarity-model",
+            help='Sentence polarity model for sentences without a sentiment word: "koe-default", '
+            'a folder, or "none" (lexicon only).',
+        ),
+    ] = "koe-default",
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", min=1, help="Rows read and written at a time.")
+    ] = 50_000,
+    quarantine: Annotated[
+        Path | None,
+        typer.Option("--quarantine", help="Rows that cannot be read, with a reason (default: "
+                     "<out>.quarantine.csv beside --out)."),
+    ] = None,
+) -> None:
+    """Comment sentiment on its own: one row per accepted input row, ``id,polarity,score,source``
+    (polarity positive/neutral/negative, score in [-1, 1], source lexicon/model), streamed
+    ``--chunk-rows`` rows at a time. Rows that cannot be read go to the quarantine file. The
+    lexicon is the lookup-list folder's polarity.yaml."""
+    from koe.batch import quarantine_path
+    from koe.config import DEFAULT_LOOKUP_LISTS
+    from koe.sentiment import model_scorer, sentiment_table
+    from koe.taggers.lookup_lists import POLARITY_FILE
+    from koe.taggers.polarity import PolarityLexicon
+
+    try:
+        folder = lookup_lists or DEFAULT_LOOKUP_LISTS
+        lexicon = PolarityLexicon.from_yaml(Path(folder) / POLARITY_FILE)
+        done = sentiment_table(
+            input, out, lexicon, model_scorer(polarity_model), id_col=id_col, text_col=text_col,
+            chunk_rows=chunk_rows, quarantine_out=quarantine,
+        )  # fmt: skip
+    except user_errors() as exc:
+        fail(exc)
+    counts = ", ".join(f"{n} {p}" for p, n in sorted(done.by_polarity.items()))
+    quarantined = (f"; {done.quarantined} rows quarantined -> "
+                   f"{quarantine or quarantine_path(out)}" if done.quarantined else "")  # fmt: skip
+    typer.echo(f"{done.rows} rows, {done.written} scored ({counts}) -> {out}{quarantined}")
 
 
 def eval_tags(
