@@ -6,6 +6,7 @@ prefect.yaml (entrypoint ``flows/nightly.py:nightly``).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -76,6 +77,8 @@ def nightly(
         lookup_tag = tasks.lookup_tag if partitioned is None else tasks.lookup_tag_partitioned
         lookup_tags, tagger, tag_stats = lookup_tag(comments, sentences, config, store, partitioned)
         theme_tags, semantic = tasks.semantic_tag(sentences, lookup_tags, tagger, config, store)
+        comments = tasks.sentiment(comments, tagger, config, store)
+        ingested = dataclasses.replace(ingested, comments=comments)
         pause_point("tagged")
         discovery = tasks.discover(sentences, theme_tags, comments, config, store, tagger)
         tags = pd.concat([theme_tags, discovery.tags], ignore_index=True)

@@ -82,6 +82,7 @@ split_sentences = stage_task("split_sentences", pipeline.sentences_of, "split-se
 lookup_tag = stage_task("lookup_tag", incremental.lookup_tag_stage, "lookup-tag")
 # with tagging.partitions > 1 the partitions run as tasks of a sub-flow: no task around them
 lookup_tag_partitioned = timed("lookup_tag", incremental.lookup_tag_stage)
+sentiment = stage_task("sentiment", pipeline.add_sentiment, "sentiment")
 semantic_tag = stage_task("semantic_tag", pipeline.semantic_tag, "semantic-tag")
 discover = stage_task("embed_and_cluster", pipeline.discover, "embed-and-cluster")
 analyze = stage_task("analysis", pipeline.analyze, "drivers-segments-trends")

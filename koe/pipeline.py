@@ -133,6 +133,19 @@ def semantic_tag(
     return semantic_layer(tagger, sentences, lookup_tags, config.embedding_model, store, settings)
 
 
+def add_sentiment(
+    comments: pd.DataFrame, tagger: LookupTagger, config: KoeConfig, store: RunStore | None
+) -> pd.DataFrame:
+    """The comments with ``sentiment`` (positive | neutral | negative) and ``sentiment_score``
+    (in [-1, 1]) columns: koe.sentiment with the tagger's lexicon and the polarity model."""
+    from koe.sentiment import comment_sentiment, model_scorer
+
+    frame = comment_sentiment(list(comments["id"]), list(comments["text"]), tagger.lexicon,
+                              model_scorer(config.polarity_model, store))  # fmt: skip
+    return comments.assign(sentiment=frame["polarity"].to_numpy(),
+                           sentiment_score=frame["score"].to_numpy())  # fmt: skip
+
+
 def discover(
     sentences: pd.DataFrame,
     lookup_tags: pd.DataFrame,
@@ -267,7 +280,8 @@ def tagged_comments(
 ) -> pd.DataFrame:
     """One row per comment with its themes, departments, polarities and clusters.
 
-    Columns: the CommentFrame columns plus themes (list of lookup theme ids), departments,
+    Columns: the CommentFrame columns (with sentiment and sentiment_score after a run's
+    add_sentiment) plus themes (list of theme ids, lookup and semantic), departments,
     polarities (list of "theme:polarity"), clusters (list of cluster ids), n_positive,
     n_negative, tagged (bool: any lookup theme).
     """

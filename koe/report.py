@@ -200,7 +200,13 @@ def report_context(
         segments[~segments["small_n"]].sort_values("nps_vs_rest", key=abs, ascending=False).head(20)
     )
     departments = sorted(routed_counts)
+    sentiment = (
+        comments["sentiment"].value_counts().reindex(["positive", "neutral", "negative"],
+                                                     fill_value=0).to_dict()
+        if "sentiment" in comments else None
+    )  # fmt: skip
     return {
+        "sentiment": sentiment,
         "run_id": run_id,
         "input_path": input_path,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -59,7 +59,17 @@ def model_scorer(name_or_path: str | None, store=None) -> Scorer | None:
 def comment_sentiment(
     ids: Sequence[str], texts: Sequence[str], lexicon: PolarityLexicon, scorer: Scorer | None
 ) -> pd.DataFrame:
-    """A SentimentFrame, one row per (id, text), in input order."""
+    """A SentimentFrame, one row per (id, text), in input order (each distinct text is read
+    once)."""
+    codes, distinct = pd.factorize(pd.Series(list(texts), dtype=object))
+    frame = _distinct_sentiment(list(distinct), lexicon, scorer)
+    out = frame.iloc[codes].reset_index(drop=True) if len(codes) else frame.iloc[0:0]
+    return pd.concat([pd.DataFrame({"id": list(ids)}), out.reset_index(drop=True)], axis=1)
+
+
+def _distinct_sentiment(
+    texts: list[str], lexicon: PolarityLexicon, scorer: Scorer | None
+) -> pd.DataFrame:
     votes: list[list[float]] = [[] for _ in texts]
     by_model: list[bool] = [False] * len(texts)
     open_sentences: dict[str, list[int]] = {}  # sentence -> comments waiting for the model
@@ -87,7 +97,7 @@ def comment_sentiment(
     polarity = ["positive" if s > NEUTRAL_BAND else "negative" if s < -NEUTRAL_BAND else "neutral"
                 for s in scores]  # fmt: skip
     return pd.DataFrame({
-        "id": list(ids), "polarity": polarity, "score": scores,
+        "polarity": polarity, "score": scores,
         "source": ["model" if m else "lexicon" for m in by_model],
     })  # fmt: skip
 

@@ -199,6 +199,11 @@ class LookupTagger:
             _PatternIndex([p for p in excl_c if p], window),
             _PatternIndex([p for p in excl_a if p], window),
         )
+        self._theme_lexicons = {
+            t.id: lexicon.with_words(t.positive_words, t.negative_words)
+            for t in lists.themes.values()
+            if t.positive_words or t.negative_words
+        }
         self._fragments = _FragmentIndex(
             (kw, theme.id) for theme in lists.themes.values() for kw in theme.keywords
         )
@@ -216,6 +221,10 @@ class LookupTagger:
             PolarityLexicon.from_yaml(folder / POLARITY_FILE),
             polarity_fallback=polarity_fallback,
         )
+
+    def lexicon_of(self, theme_id: str) -> PolarityLexicon:
+        """The polarity lexicon a theme's mentions are read with (its ``polarity_words``)."""
+        return self._theme_lexicons.get(theme_id, self.lexicon)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -270,7 +279,8 @@ class LookupTagger:
             theme: Theme = self.lists.themes[theme_id]
             # Polarity is always read on mode-C tokens, like the lexicon's own patterns.
             pol = mention_polarity(
-                tokens_c, _span_in(tokens_c, mention), self.lexicon, theme.default_polarity
+                tokens_c, _span_in(tokens_c, mention), self.lexicon_of(theme.id),
+                theme.default_polarity,
             )
             out.append(
                 {

@@ -28,6 +28,7 @@ THEME_FIELDS = frozenset(
         "department",
         "keywords",
         "semantic",
+        "polarity_words",
         "exclusions",
         "regex",
         "default_polarity",
@@ -67,6 +68,9 @@ class Theme:
     fallback: bool = False  # only when no sibling theme (same parent) matches the sentence
     catch_requests: bool = False  # also every request sentence about a sibling or no theme
     semantic: bool = True  # false: the semantic layer neither adds nor vetoes this theme
+    # evaluation words whose sign depends on the aspect: 早い is negative for a closing time
+    positive_words: tuple[str, ...] = ()
+    negative_words: tuple[str, ...] = ()
     examples_match: tuple[str, ...] = ()
     examples_no_match: tuple[str, ...] = ()
     description: str = ""
@@ -170,6 +174,11 @@ def _parse_theme(raw: Any, path: Path, departments: dict[str, str]) -> dict[str,
             patterns.append(compile_pattern(pattern))
         except ValueError as exc:
             raise LookupListError(f"{where}: invalid regex {pattern!r}: {exc}") from exc
+    words = raw.get("polarity_words") or {}
+    if not isinstance(words, dict) or set(words) - {"positive", "negative", _LINE}:
+        raise LookupListError(
+            f"{where}: polarity_words must be a mapping with positive / negative lists"
+        )
     examples = raw.get("examples") or {}
     if not isinstance(examples, dict) or set(examples) - {"match", "no_match", _LINE}:
         raise LookupListError(f"{where}: examples must be a mapping with match / no_match lists")
@@ -186,6 +195,8 @@ def _parse_theme(raw: Any, path: Path, departments: dict[str, str]) -> dict[str,
         "fallback": fallback,
         "catch_requests": catch_requests,
         "semantic": semantic,
+        "positive_words": _strings(words.get("positive"), "polarity_words.positive", where),
+        "negative_words": _strings(words.get("negative"), "polarity_words.negative", where),
         "examples_match": _strings(examples.get("match"), "examples.match", where),
         "examples_no_match": _strings(examples.get("no_match"), "examples.no_match", where),
         "description": str(raw.get("description") or ""),

@@ -12,7 +12,7 @@ words inside a request are hypothetical and ignored, so a feature request is not
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -62,6 +62,17 @@ class PolarityLexicon:
     def single_words(self) -> frozenset[str]:
         """Sentiment words of one token (either polarity)."""
         return frozenset(p[0] for p in (*self.positive, *self.negative) if len(p) == 1)
+
+    def with_words(self, positive: Sequence[str], negative: Sequence[str]) -> PolarityLexicon:
+        """This lexicon with ``positive`` / ``negative`` words set to that polarity (taken out
+        of the other list): a theme's aspect-dependent words (``polarity_words``)."""
+        pos = tuple(dict.fromkeys(p for p in map(pattern_of, positive) if p))
+        neg = tuple(dict.fromkeys(p for p in map(pattern_of, negative) if p))
+        return replace(
+            self,
+            positive=tuple(dict.fromkeys(p for p in (*self.positive, *pos) if p not in neg)),
+            negative=tuple(dict.fromkeys(p for p in (*self.negative, *neg) if p not in pos)),
+        )
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> PolarityLexicon:

@@ -280,7 +280,8 @@ def _polarities(tagger: LookupTagger, rows: list[dict]) -> None:
     (themes whose default polarity is neutral), else the theme's default polarity."""
     open_rows = []
     for row in rows:
-        pol = sentence_polarity(tokenize(row["_sentence"], row["_lang"]), tagger.lexicon)
+        lexicon = tagger.lexicon_of(row["theme"])
+        pol = sentence_polarity(tokenize(row["_sentence"], row["_lang"]), lexicon)
         row["is_request"] = bool(pol.is_request)
         if pol.found:
             row["polarity"] = pol.polarity

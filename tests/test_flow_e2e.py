@@ -58,7 +58,9 @@ def test_run_writes_every_file_and_accounts_for_every_row(two_runs):
 def test_tags_follow_the_contract_and_catch_the_key_cases(two_runs):
     tags = pd.read_csv(two_runs[0] / "tags.csv")
     assert list(tags.columns[:6]) == ["id", "theme", "department", "polarity", "source", "evidence"]
-    assert set(tags["source"]) <= {"lookup", "cluster"}
+    assert set(tags["source"]) <= {"lookup", "semantic", "cluster"}
+    assert tags["confidence"].between(0, 1).all() and (tags.loc[tags["source"] == "lookup",
+                                                               "confidence"] == 1).all()  # fmt: skip
     lookup = tags[tags["source"] == "lookup"].set_index(["id", "theme"])
     # 「問合せの返信が遅い。」: the support-response theme via the normalized form, negative
     assert lookup.loc[("M01", "support_response_speed"), "polarity"] == "negative"
@@ -78,12 +80,17 @@ def test_tagged_parquet_has_one_row_per_accepted_comment(two_runs):
     assert "support_response_speed" in list(row["themes"])
     assert "support" in list(row["departments"])
     assert bool(tagged.set_index("id").loc["M10", "non_answer"]) is True
+    # comment sentiment beside the themes: 「問合せの返信が遅い。」 is negative, the non-answer neutral
+    assert row["sentiment"] == "negative" and row["sentiment_score"] == -1.0
+    assert tagged.set_index("id").loc["M10", "sentiment"] == "neutral"
+    assert set(tagged["sentiment"]) <= {"positive", "neutral", "negative"}
 
 
 def test_every_stage_is_timed_and_the_run_recorded_completed(two_runs):
     manifest = json.loads((two_runs[0] / "manifest.json").read_text(encoding="utf-8"))
     assert list(manifest["timings_s"]) == [
-        "ingest", "split_sentences", "lookup_tag", "semantic_tag", "embed_and_cluster", "analysis",
+        "ingest", "split_sentences", "lookup_tag", "semantic_tag", "sentiment", "embed_and_cluster",
+        "analysis",
         "route", "write_routed", "close_the_loop", "write_close_the_loop", "write_tables", "report",
     ]  # fmt: skip
     store = RunStore(f"sqlite:///{two_runs[0].parent / 'koe_state.sqlite'}")

@@ -1,8 +1,9 @@
-"""koe's command line: the command table. Contract commands (keep stable): run, tag, sentiment, lists check,
-lists show; their options and outputs are relied on by other tools.
+"""koe's command line: the command table. Contract commands (keep stable): run, tag,
+sentiment, lists check, lists show; their options and outputs are relied on by other tools.
 
-Each command lives in a module by area — ``runs`` (run, unlock), ``tagging`` (tag, sentiment, eval, lists),
-``review`` (discover, eval-clusters, themes) — and shares error handling with ``common``.
+Each command lives in a module by area — ``runs`` (run, unlock), ``tagging`` (tag, sentiment,
+eval, lists), ``review`` (discover, eval-clusters, themes) — and shares error handling with
+``common``.
 """
 
 from __future__ import annotations
