@@ -71,7 +71,8 @@ def _tag_piece(comments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     assert _TAGGER is not None, "_init_worker was not called"
     # non-answers (特になし) are accepted rows without themes, as in koe run
-    sentences = split_sentences(comments[~comments["text"].map(is_non_answer)])
+    answers = comments[~comments["text"].map(is_non_answer)] if len(comments) else comments
+    sentences = split_sentences(answers.reindex(columns=["id", "text"]))
     tags, _ = lookup_tag_cached(comments, sentences, _TAGGER, None)
     return sentences, tags
 

@@ -30,7 +30,8 @@ def test_tag_writes_long_format_tags_csv(tmp_path):
     assert result.exit_code == 0, result.output
     tags = pd.read_csv(out)
     assert list(tags.columns[:6]) == ["id", "theme", "department", "polarity", "source", "evidence"]
-    assert (tags["source"] == "lookup").all()
+    assert set(tags["source"]) == {"lookup", "semantic"}  # the semantic layer is on by default
+    assert (tags.loc[tags["source"] == "lookup", "confidence"] == 1.0).all()
     row = tags[(tags["id"] == "M01") & (tags["theme"] == "support_response_speed")].iloc[0]
     assert row["department"] == "support" and row["polarity"] == "negative"
     assert row["evidence"] == "返信"

@@ -153,7 +153,7 @@ def test_a_folder_of_daily_exports_with_a_drivers_window(prefect_harness, tmp_pa
     assert window["from_history"] == accepted1
     assert window["comments"] == accepted1 + accepted2 - 1
     tags = pd.concat([pd.read_csv(n / "tags.csv") for n in (night1, night2)])
-    lookup = tags[(tags["source"] == "lookup") & (tags["id"] != "M30")]
+    lookup = tags[tags["source"].isin(["lookup", "semantic"]) & (tags["id"] != "M30")]
     drivers = pd.read_csv(night2 / "drivers.csv").set_index(["theme", "polarity"])
     tonight = lookup[lookup["id"].isin(set(pd.read_csv(night2 / "tags.csv")["id"]))]
     checked = spanning = 0
