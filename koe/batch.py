@@ -18,6 +18,7 @@ import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -77,7 +78,30 @@ def _tag_piece(comments: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return sentences, tags
 
 
-def _pieces(
+@contextmanager
+def atomic_outputs(out: Path, quarantine_out: Path) -> Iterator[tuple[TextIO, TextIO]]:
+    """``out`` and ``quarantine_out`` (its header written) opened as ``.partial`` files, both
+    renamed when the block ends, both removed when it raises."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    quarantine_out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    quarantine_partial = quarantine_out.with_name(f".{quarantine_out.name}.partial")
+    try:
+        with (
+            partial.open("w", encoding="utf-8", newline="") as handle,
+            quarantine_partial.open("w", encoding="utf-8-sig", newline="") as quarantine,
+        ):
+            write_csv(pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), quarantine)
+            yield handle, quarantine
+        os.replace(partial, out)
+        os.replace(quarantine_partial, quarantine_out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        quarantine_partial.unlink(missing_ok=True)
+        raise
+
+
+def accepted_pieces(
     path: Path,
     id_col: str,
     text_col: str,
@@ -131,73 +155,56 @@ def tag_table(
     if chunk_rows < 1 or workers < 1:
         raise ValueError("chunk_rows and workers must be >= 1")
     result = TagTableResult()
-    quarantine_out = quarantine_out or quarantine_path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    quarantine_out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")
-    quarantine_partial = quarantine_out.with_name(f".{quarantine_out.name}.partial")
     init_args = (str(lookup_lists), polarity_model)
-    try:
-        with (
-            partial.open("w", encoding="utf-8", newline="") as handle,
-            quarantine_partial.open("w", encoding="utf-8-sig", newline="") as quarantine,
-        ):
-            write_csv(pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), quarantine)
+    with atomic_outputs(out, quarantine_out or quarantine_path(out)) as (handle, quarantine):
+        from koe.taggers.lookup import to_tags_csv
 
-            from koe.taggers.lookup import to_tags_csv
+        collected: list[tuple[pd.DataFrame, pd.DataFrame]] = []
 
-            collected: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+        def write_table(table: pd.DataFrame) -> None:
+            write_csv(safe_for_spreadsheet(table), handle, header=handle.tell() == 0)
+            result.tagged += table["id"].nunique() if len(table) else 0
+            result.tags += len(table)
 
-            def write_table(table: pd.DataFrame) -> None:
-                write_csv(safe_for_spreadsheet(table), handle, header=handle.tell() == 0)
-                result.tagged += table["id"].nunique() if len(table) else 0
-                result.tags += len(table)
-
-            def write(piece: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-                if semantic is not None and semantic.enabled:
-                    collected.append(piece)  # written once the whole input is tagged
-                else:
-                    write_table(to_tags_csv(piece[1]))
-
-            pieces = _pieces(Path(path), id_col, text_col, chunk_rows, result, quarantine)
-            # the tagger of a single process; with workers, a check that gives a clear error
-            # (a bad list or model) here rather than a broken process pool
-            _init_worker(*init_args)
-            if workers == 1:
-                for piece in pieces:
-                    write(_tag_piece(piece))
+        def write(piece: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+            if semantic is not None and semantic.enabled:
+                collected.append(piece)  # written once the whole input is tagged
             else:
-                spawn = multiprocessing.get_context("spawn")
-                with ProcessPoolExecutor(
-                    workers, mp_context=spawn, initializer=_init_worker, initargs=init_args
-                ) as pool:
-                    pending: deque[Future] = deque()
-                    for piece in pieces:
-                        pending.append(pool.submit(_tag_piece, piece))
-                        if len(pending) > workers:
-                            write(pending.popleft().result())
-                    while pending:
-                        write(pending.popleft().result())
-            if collected:
-                from koe.taggers.semantic import semantic_layer
+                write_table(to_tags_csv(piece[1]))
 
-                tags, _ = semantic_layer(
-                    _TAGGER,
-                    pd.concat([s for s, _ in collected], ignore_index=True),
-                    pd.concat([t for _, t in collected], ignore_index=True),
-                    embedding_model,
-                    None,
-                    semantic,
-                )
-                write_table(to_tags_csv(tags))
-            if handle.tell() == 0:  # no rows at all: still a tags.csv with its header
-                write_csv(to_tags_csv(pd.DataFrame()), handle)
-        os.replace(partial, out)
-        os.replace(quarantine_partial, quarantine_out)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        quarantine_partial.unlink(missing_ok=True)
-        raise
+        pieces = accepted_pieces(Path(path), id_col, text_col, chunk_rows, result, quarantine)
+        # the tagger of a single process; with workers, a check that gives a clear error
+        # (a bad list or model) here rather than a broken process pool
+        _init_worker(*init_args)
+        if workers == 1:
+            for piece in pieces:
+                write(_tag_piece(piece))
+        else:
+            spawn = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(
+                workers, mp_context=spawn, initializer=_init_worker, initargs=init_args
+            ) as pool:
+                pending: deque[Future] = deque()
+                for piece in pieces:
+                    pending.append(pool.submit(_tag_piece, piece))
+                    if len(pending) > workers:
+                        write(pending.popleft().result())
+                while pending:
+                    write(pending.popleft().result())
+        if collected:
+            from koe.taggers.semantic import semantic_layer
+
+            tags, _ = semantic_layer(
+                _TAGGER,
+                pd.concat([s for s, _ in collected], ignore_index=True),
+                pd.concat([t for _, t in collected], ignore_index=True),
+                embedding_model,
+                None,
+                semantic,
+            )
+            write_table(to_tags_csv(tags))
+        if handle.tell() == 0:  # no rows at all: still a tags.csv with its header
+            write_csv(to_tags_csv(pd.DataFrame()), handle)
     return result
 
 

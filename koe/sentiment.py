@@ -18,7 +18,6 @@ SentimentFrame columns: id (str), polarity (positive | neutral | negative), scor
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,44 +127,23 @@ def sentiment_table(
     repeated id included) go to ``quarantine_out`` (default ``<out stem>.quarantine.csv``) with
     their reason. Memory grows with the input's ids only. Both files are written atomically.
     """
-    from koe.batch import quarantine_path
+    from koe.batch import TagTableResult, accepted_pieces, atomic_outputs, quarantine_path
     from koe.core.csvio import write_csv
-    from koe.core.frames import QUARANTINE_COLUMNS
     from koe.core.safety import safe_for_spreadsheet
-    from koe.ingest import iter_table_chunks, prepare_texts
 
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be >= 1")
     result = SentimentResult()
-    quarantine_out = quarantine_out or quarantine_path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")
-    quarantine_partial = quarantine_out.with_name(f".{quarantine_out.name}.partial")
-    seen: dict[str, int] = {}
-    try:
-        with (
-            partial.open("w", encoding="utf-8", newline="") as handle,
-            quarantine_partial.open("w", encoding="utf-8-sig", newline="") as quarantine,
-        ):
-            write_csv(pd.DataFrame(columns=list(SENTIMENT_COLUMNS)), handle)
-            write_csv(pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), quarantine)
-            for raw in iter_table_chunks(Path(path), chunk_rows):
-                comments, rejected = prepare_texts(raw, id_col, text_col, seen=seen,
-                                                   source=str(path))  # fmt: skip
-                result.rows += len(raw)
-                result.quarantined += len(rejected)
-                if len(rejected):
-                    write_csv(safe_for_spreadsheet(rejected), quarantine, header=False)
-                frame = comment_sentiment(list(comments["id"]), list(comments["text"]),
-                                          lexicon, scorer)  # fmt: skip
-                write_csv(safe_for_spreadsheet(frame), handle, header=False)
-                result.written += len(frame)
-                for name, count in frame["polarity"].value_counts().items():
-                    result.by_polarity[name] = result.by_polarity.get(name, 0) + int(count)
-        os.replace(partial, out)
-        os.replace(quarantine_partial, quarantine_out)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        quarantine_partial.unlink(missing_ok=True)
-        raise
+    read = TagTableResult()  # rows read and quarantined, as koe tag counts them
+    with atomic_outputs(out, quarantine_out or quarantine_path(out)) as (handle, quarantine):
+        write_csv(pd.DataFrame(columns=list(SENTIMENT_COLUMNS)), handle)
+        for comments in accepted_pieces(Path(path), id_col, text_col, chunk_rows, read,
+                                        quarantine):  # fmt: skip
+            frame = comment_sentiment(list(comments["id"]), list(comments["text"]), lexicon,
+                                      scorer)  # fmt: skip
+            write_csv(safe_for_spreadsheet(frame), handle, header=False)
+            result.written += len(frame)
+            for name, count in frame["polarity"].value_counts().items():
+                result.by_polarity[name] = result.by_polarity.get(name, 0) + int(count)
+    result.rows, result.quarantined = read.rows, read.quarantined
     return result
