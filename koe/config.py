@@ -48,7 +48,13 @@ class ClusterConfig(_Strict):
     # Defaults measured on the Fukui labelled sets: bench/results/discovery_quality.md.
     min_cluster_size: int = Field(3, ge=2)
     min_cluster_share: float = Field(0.0025, ge=0, lt=1)  # ... or this share of the texts
-    distance_threshold: float = Field(0.70, gt=0, lt=2)  # cosine distance, average linkage
+    # Average-linkage merging stops at distance_scale x the corpus' mean pairwise cosine distance
+    # (0.85 x 0.82 = 0.70 on short answers; lower on long texts, which all embed alike); a fixed
+    # distance_threshold overrides it.
+    distance_threshold: float | None = Field(None, gt=0, lt=2)
+    distance_scale: float = Field(0.85, gt=0, lt=2)
+    max_cluster_share: float = Field(0.25, gt=0, le=1)  # a bigger cluster is re-cut on its own
+    max_groups: int = Field(20, ge=2)  # above this many clusters, they are grouped (parent_id)
     assign_threshold: float = Field(0.30, ge=-1, le=1)  # borderline texts join their nearest
     max_items: int = Field(5000, ge=100)  # above: a seeded sample is clustered, the rest assigned
     max_keywords: int = Field(6, ge=1)

@@ -23,6 +23,16 @@ LATIN_CHARS = re.compile(r"[A-Za-z]")
 
 # Coarse POS that carry meaning for keyword labels (c-TF-IDF) and matching.
 CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "NOUN", "VERB", "ADJ", "PROPN"})
+# Closed classes that Sudachi tags as ordinary nouns and verbs but that say nothing about a
+# topic: formal nouns (こと, ため, 時 …, by normalized form) and light verbs (による, と思う …).
+FORMAL_NOUNS = frozenset(
+    "こと もの ため とき ところ よう ほう わけ はず 事 物 為 時 所 様 方 感じ 場合 際 等 他 "
+    "以外 以上 以下 中 的 点 訳 筈 積もり 上 内 前 後 "
+    "辺り 毎 位 程 頃 度 今回 今日 自分 皆 人達 色々 沢山 特 皆さん 何 誰 其れ 此れ".split()
+)
+LIGHT_VERBS = frozenset(
+    "よる 因る 依る 思う 言う 感じる 致す 頂く 頂ける 下さる 居る おる 貰う 成る 為る 有る".split()
+)
 
 
 class Token(NamedTuple):
@@ -327,8 +337,9 @@ def tokenize_modes(text: str, lang: str | None = None) -> tuple[list[Token], lis
 def content_words(tokens: Iterable[Token]) -> list[str]:
     """Normalized forms of content words: nouns, verbs, adjectives (no particles/auxiliaries).
 
-    Used for cluster labels. Single kana characters, numbers and non-independent words
-    (する, なる, ある as 非自立可能) are dropped.
+    Used for cluster labels. Single kana characters, numbers, non-independent words
+    (する, なる, ある as 非自立可能), formal nouns (こと, ため, 時) and light verbs (よる,
+    思う) are dropped.
     """
     from spacy.lang.en.stop_words import STOP_WORDS
 
@@ -341,6 +352,8 @@ def content_words(tokens: Iterable[Token]) -> list[str]:
         if t.pos2 in {"非自立可能", "数詞"} or (len(t.norm) < 2 and not JA_CHARS.search(t.norm)):
             continue
         if len(t.norm) == 1 and re.match(r"[\u3040-\u30ff]", t.norm):
+            continue
+        if t.norm in FORMAL_NOUNS or t.lemma in LIGHT_VERBS or t.norm in LIGHT_VERBS:
             continue
         out.append(t.lemma if t.pos in {"動詞", "形容詞"} else t.norm)
     return out

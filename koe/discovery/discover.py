@@ -182,6 +182,8 @@ def cluster_units(
         ids_kept=list(found.kept_ids),
         ids_new=list(found.new_ids),
         proposed_additions=int((found.themes["proposal"] == "add_to_theme").sum()),
+        distance_threshold=found.distance_threshold,
+        groups=found.groups,
     )
     return found.assignments, found.themes, info
 

@@ -8,6 +8,7 @@ comments, share, NPS of its comments, representative texts and the lookup theme 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,7 +26,10 @@ THEME_COLUMNS = [
     "cluster_id", "label", "keywords", "size", "comments", "share", "promoters_share",
     "detractors_share", "nps", "representatives", "catch_keywords", "catch_coverage",
     "catch_precision", "nearest_theme", "nearest_theme_similarity", "proposal",
+    "parent_id", "parent_label", "label_phrase",
 ]  # fmt: skip
+# A representative text this short (or its first clause) reads as a label phrase.
+PHRASE_MAX_CHARS = 24
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Discovery:
     centroids: (len(themes), dim) L2-normalized, row-aligned with ``themes``.
     message: a note for the manifest/report ("" when fine).
     kept_ids / new_ids: ids matched to an earlier run's theme, and ids issued now.
+    distance_threshold: the merging distance the clusterer used (None when it did not merge).
+    groups: how many groups (distinct parent_id); 0 when the clusters are not grouped.
     """
 
     assignments: pd.DataFrame
@@ -46,6 +52,8 @@ class Discovery:
     message: str = ""
     kept_ids: tuple[str, ...] = ()
     new_ids: tuple[str, ...] = ()
+    distance_threshold: float | None = None
+    groups: int = 0
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class _Labels:
     keywords: list[list[str]]  # display forms, per cluster
     ranked_words: list[list[str]]  # normalized forms, c-TF-IDF order, per cluster
     word_sets: list[frozenset[str]]  # content words per distinct text
+    words: list[list[str]]  # content words per distinct text, in order
     nouns: set[str]
     display: dict[str, str]
 
@@ -76,7 +85,7 @@ def _label(distinct: list[str], labels: np.ndarray, weights: np.ndarray, k: int,
         max(max_keywords, 20),
     )  # fmt: skip
     keywords = [[display[w] for w in kw[:max_keywords]] for kw in ranked_words]
-    return _Labels(keywords, ranked_words, [frozenset(ws) for ws in words], nouns, display)
+    return _Labels(keywords, ranked_words, [frozenset(ws) for ws in words], words, nouns, display)
 
 
 def find_themes(
@@ -111,7 +120,11 @@ def find_themes(
         (c-TF-IDF), size (units), comments, share (of comments), promoters_share,
         detractors_share, nps, representatives (" | "-joined, most central first),
         catch_keywords / catch_coverage / catch_precision (see :func:`catch_keywords`),
-        nearest_theme, nearest_theme_similarity, proposal ("add_to_theme" or "new_theme").
+        nearest_theme, nearest_theme_similarity, proposal ("add_to_theme" or "new_theme"),
+        parent_id (the cluster_id of the largest cluster of its group, where there are more
+        than ``settings.max_groups`` clusters; else its own id), parent_label (the group's
+        c-TF-IDF keywords), label_phrase (the most central text, or its first clause, when it
+        is short; else "").
     """
     settings = settings or ClusterConfig()
     clusterer = clusterer or ThemeClusterer.from_config(settings, seed)
@@ -134,6 +147,8 @@ def find_themes(
     lab = _label(distinct, result.labels, weights, k, settings.max_keywords)
     keywords, ranked_words, display = lab.keywords, lab.ranked_words, lab.display
     labels_text = ["・".join(kw[:3]) or name for kw, name in zip(keywords, names, strict=True)]
+    parent_ids, parent_labels = _parents(result.groups, names, labels_text, lab, result.labels,
+                                         weights)  # fmt: skip
     nearest = nearest_themes(result.centroids, theme_centroids or {})
     assigned = result.labels[row_of]
     assignments = units.copy()
@@ -178,6 +193,9 @@ def find_themes(
                 "proposal": "add_to_theme"
                 if theme and theme_sim >= settings.propose_threshold
                 else "new_theme",
+                "parent_id": parent_ids[c],
+                "parent_label": parent_labels[c],
+                "label_phrase": label_phrase(distinct[ranked[0]]) if ranked else "",
             }
         )
     themes = pd.DataFrame(theme_rows, columns=THEME_COLUMNS)
@@ -188,7 +206,36 @@ def find_themes(
         message=result.message,
         kept_ids=tuple(n for n, keep in zip(names, kept, strict=True) if keep),
         new_ids=tuple(n for n, keep in zip(names, kept, strict=True) if not keep),
+        distance_threshold=None if math.isnan(result.distance_threshold)
+        else round(float(result.distance_threshold), 4),
+        groups=0 if result.groups is None else int(result.groups.max()) + 1,
     )
+
+
+def label_phrase(text: str, max_chars: int = PHRASE_MAX_CHARS) -> str:
+    """``text``, or its first clause, when it is at most ``max_chars`` long; else ""."""
+    text = " ".join(text.split())
+    for candidate in (text, re.split(r"[、。,.!?！？\n]", text)[0].strip()):
+        if 2 <= len(candidate) <= max_chars:
+            return candidate
+    return ""
+
+
+def _parents(groups: np.ndarray | None, names: list[str], labels_text: list[str], lab: _Labels,
+             labels: np.ndarray, weights: np.ndarray) -> tuple[list[str], list[str]]:  # fmt: skip
+    """parent_id and parent_label per cluster: each group is named by its largest cluster
+    (clusters are largest first) and labelled by c-TF-IDF over the groups."""
+    if groups is None:
+        return list(names), list(labels_text)
+    head = {int(g): names[c] for c, g in reversed(list(enumerate(groups)))}
+    group_of_text = np.where(labels == OUTLIER, OUTLIER, groups[np.maximum(labels, 0)])
+    ranked = ctfidf_keywords(
+        [[w for i, ws in enumerate(lab.words) if group_of_text[i] == g for w in ws
+          for _ in range(int(weights[i]))] for g in range(int(groups.max()) + 1)],
+        3,
+    )  # fmt: skip
+    group_label = ["・".join(lab.display[w] for w in kw) or head[g] for g, kw in enumerate(ranked)]
+    return [head[int(g)] for g in groups], [group_label[int(g)] for g in groups]
 
 
 def discover_themes(
