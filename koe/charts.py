@@ -84,7 +84,10 @@ def driver_figure(drivers: pd.DataFrame, label_top: int = 10) -> Markup | None:
     rows = rows[rows["impact"].notna()]
     if rows.empty:
         return None
-    labelled = set(rows["impact"].abs().nlargest(label_top).index)
+    ranked = list(rows["impact"].abs().nlargest(label_top).index)
+    # neighbours in rank alternate above / below their point, so close labels do not overlap
+    position = {i: ("top center" if r % 2 == 0 else "bottom center") for r, i in enumerate(ranked)}
+    labelled = set(ranked)
     fig = go.Figure()
     for polarity, color in POLARITY_COLORS.items():
         part = rows[rows["polarity"] == polarity]
@@ -96,7 +99,8 @@ def driver_figure(drivers: pd.DataFrame, label_top: int = 10) -> Markup | None:
                 x=part["mentions"], y=part["impact"], mode="markers+text", name=polarity,
                 marker={"color": color, "size": 10, "opacity": 0.85},
                 text=[n if i in labelled else "" for n, i in zip(names, part.index, strict=True)],
-                textposition="top center", textfont={"size": 11},
+                textposition=[position.get(i, "top center") for i in part.index],
+                textfont={"size": 11}, cliponaxis=False,
                 error_y={"type": "data", "symmetric": False, "color": color, "thickness": 1,
                          "array": (part["impact_ci_high"] - part["impact"]).fillna(0).tolist(),
                          "arrayminus": (part["impact"] - part["impact_ci_low"]).fillna(0).tolist()},
@@ -112,9 +116,12 @@ def driver_figure(drivers: pd.DataFrame, label_top: int = 10) -> Markup | None:
         )  # fmt: skip
     fig.add_hline(y=0, line_color="#999", line_width=1)
     fig.update_layout(
-        xaxis_title="mentions (comments)", yaxis_title="impact on overall NPS (points)",
-        legend_title_text="polarity", height=520,
+        xaxis_title="mentions (comments, log scale)", yaxis_title="impact on overall NPS (points)",
+        legend_title_text="polarity", height=520, margin={"r": 140, "t": 40},
     )  # fmt: skip
+    # volumes span orders of magnitude: on a log axis the many small themes do not pile up
+    # in one corner
+    fig.update_xaxes(type="log")
     return _figure_html(fig, "fig-drivers")
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from koe.core.dburl import normalize_db_url
 from koe.core.resources import resource_path
 from koe.core.safety import check_department_id
-from koe.core.yamlio import LINE_KEY, load_yaml_with_lines, strip_lines
+from koe.core.yamlio import LINE_KEY, line_of_key, load_yaml_with_lines, strip_lines
 
 SAMPLE_INPUT = resource_path("koe.samples", "survey.csv")
 DEFAULT_LOOKUP_LISTS = resource_path("koe.lookup_lists")
@@ -207,7 +207,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> KoeConfig:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
-        line = _line_of(doc, loc)
+        line = (line_of_key(path, loc) if path else None) or _line_of(doc, loc)
         where = f"{path}:{line}" if path and line else str(path or "config")
         field = ".".join(str(p) for p in loc)
         raise ConfigError(f"{where}: {field}: {err['msg']}") from exc

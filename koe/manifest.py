@@ -129,10 +129,50 @@ def run_counts(
     }
 
 
+# The lookup lists do not fit a night when fewer answered comments than this get a theme ...
+MIN_LIST_COVERAGE = 0.35
+# ... judged on at least this many answered comments.
+MIN_COMMENTS_FOR_FIT = 30
+
+
+def list_fit(counts: dict[str, int]) -> dict[str, Any]:
+    """How well the lookup lists fit the night (manifest ``list_fit``): ``coverage``, the share
+    of answered comments with a theme tag; ``emergent_share``, the share of mentions that only
+    discovery found; ``fits``: False when coverage is under MIN_LIST_COVERAGE on at least
+    MIN_COMMENTS_FOR_FIT answered comments, or most mentions are emergent."""
+    answered = counts.get("accepted", 0) - counts.get("non_answers", 0)
+    themed = counts.get("lookup_mentions", 0) + counts.get("semantic_mentions", 0)
+    mentions = themed + counts.get("cluster_mentions", 0)
+    coverage = counts.get("tagged_with_theme", 0) / answered if answered else None
+    emergent = counts.get("cluster_mentions", 0) / mentions if mentions else None
+    judged = answered >= MIN_COMMENTS_FOR_FIT
+    fits = not judged or ((coverage or 0) >= MIN_LIST_COVERAGE and (emergent or 0) <= 0.5)
+    return {"coverage": None if coverage is None else round(coverage, 4),
+            "emergent_share": None if emergent is None else round(emergent, 4),
+            "answered": answered, "fits": fits}  # fmt: skip
+
+
+def list_fit_message(fit: dict[str, Any]) -> str:
+    """The warning of a night whose lookup lists do not fit it ("" when they do)."""
+    if fit["fits"]:
+        return ""
+    return (
+        "辞書がこのデータに合っていない可能性があります (the lookup lists may not fit this data): "
+        f"only {fit['coverage']:.0%} of {fit['answered']} answered comments got a lookup theme"
+        f" and {fit['emergent_share'] or 0:.0%} of the mentions are emergent themes, so routing "
+        "by department is unreliable. Write lists for this domain (`koe init DIR --template "
+        "empty`) or accept emergent themes (`koe themes accept`)."
+    )
+
+
 def run_messages(discovery_info: dict[str, Any], counts: dict[str, int] | None = None) -> list[str]:
-    """The notes a run shows its reader: why a night had nothing to analyse, and discovery's
-    message when it left one. ``counts``: run_counts."""
+    """The notes a run shows its reader: why a night had nothing to analyse, a warning when the
+    lookup lists do not fit the data, and discovery's message when it left one. ``counts``:
+    run_counts."""
     notes = []
+    fit_note = list_fit_message(list_fit(counts)) if counts is not None else ""
+    if fit_note:
+        notes.append(fit_note)
     if counts is not None and counts.get("accepted") == 0:
         read, quarantined = counts.get("input_rows", 0), counts.get("quarantined", 0)
         notes.append(
@@ -195,6 +235,7 @@ def build_manifest(
             "skipped_files": len(ingested.skipped_files),
         },
         "counts": counts,
+        "list_fit": list_fit(counts),
         "quarantine_by_reason": ingested.quarantine["reason"].value_counts().to_dict(),
         "comments_seen": seen,
         # how much work the caches saved (execution facts, like timings_s)

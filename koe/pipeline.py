@@ -192,6 +192,14 @@ class AnalysisResult:
 
 
 @threadpool_limits.wrap(limits=1, user_api="blas")
+def theme_names(tags: pd.DataFrame) -> dict[str, str]:
+    """Theme id -> display name (lookup theme names, emergent themes' labels) from a TagFrame."""
+    if tags.empty or "theme_name" not in tags:
+        return {}
+    named = tags[tags["theme_name"].astype(str).str.strip() != ""]
+    return dict(zip(named["theme"].astype(str), named["theme_name"].astype(str), strict=True))
+
+
 def analyze(
     comments: pd.DataFrame,
     tags: pd.DataFrame,
@@ -228,7 +236,7 @@ def analyze(
         regression=regression,
         segments=segment_table(comments, usable, combos=combos or None, min_n=cfg.min_n),
         trends=trends,
-        warnings=early_warnings(trends),
+        warnings=early_warnings(trends, names=theme_names(tags)),
         subscores=subscore_drivers(
             comments, sub_scores[:MAX_SUBSCORES], n_boot=cfg.n_boot, seed=config.seed
         ),

@@ -66,14 +66,16 @@ def _shared(lookup_lists: str, polarity_model: str | None, digest: str) -> Looku
 def tagger_key(tagger: LookupTagger, folder: str | Path | None = None) -> str:
     """The cache key of a tagger version.
 
-    Covers every file of the lookup-list folder (theme lists and polarity.yaml), the tagging
-    code (koe/taggers/*.py), the polarity fallback model's files when the tagger has one, koe's
-    version and the Sudachi dictionary's: a change to any of them re-tags every comment once.
+    Covers every file of the lookup-list folder (theme lists and polarity.yaml), koe's
+    built-in polarity.yaml (which a folder's own extends), the tagging code (koe/taggers/*.py),
+    the polarity fallback model's files when the tagger has one, koe's version and the Sudachi
+    dictionary's: a change to any of them re-tags every comment once.
     """
     digest = hashlib.sha256(tagger.lists.sha256.encode())
     paths: list[Path] = []
     if folder is not None:
         paths += sorted(p for p in Path(folder).iterdir() if p.is_file())
+    paths.append(Path(resource_path("koe.lookup_lists")) / "polarity.yaml")
     paths += sorted(TAGGERS_DIR.glob("*.py"))
     if getattr(tagger, "polarity_fallback", None) is not None:
         paths += sorted(p for p in POLARITY_MODEL_DIR.rglob("*") if p.is_file())

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from koe.core.frames import TAG_COLUMNS, TAGS_CSV_COLUMNS
-from koe.taggers.lookup_lists import POLARITY_FILE, LookupLists, Theme, load_lookup_lists
+from koe.taggers.lookup_lists import LookupLists, Theme, load_lookup_lists
 from koe.taggers.patterns import search as search_pattern
 from koe.taggers.polarity import (
     PolarityLexicon,
@@ -214,11 +214,12 @@ class LookupTagger:
         folder: str | Path,
         polarity_fallback: Callable[[list[str]], list[str | None]] | None = None,
     ) -> LookupTagger:
-        """Load the theme lists and polarity.yaml of a lookup-list folder."""
+        """Load the theme lists of a lookup-list folder, with koe's polarity lexicon extended by
+        the folder's polarity.yaml, if any (PolarityLexicon.for_folder)."""
         folder = Path(folder)
         return cls(
             load_lookup_lists(folder),
-            PolarityLexicon.from_yaml(folder / POLARITY_FILE),
+            PolarityLexicon.for_folder(folder),
             polarity_fallback=polarity_fallback,
         )
 

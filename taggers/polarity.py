@@ -45,6 +45,7 @@ class PolarityLexicon:
     negative: tuple[Pattern, ...]
     negators: frozenset[str]
     request_markers: tuple[Pattern, ...]
+    replace_builtin: bool = False  # a folder's file that replaces koe's lexicon (for_folder)
 
     @cached_property
     def positive_index(self) -> dict[str, tuple[Pattern, ...]]:
@@ -75,6 +76,34 @@ class PolarityLexicon:
         )
 
     @classmethod
+    def for_folder(cls, folder: str | Path) -> PolarityLexicon:
+        """The lexicon of a lookup-list folder: koe's built-in polarity.yaml, extended by the
+        folder's own polarity.yaml when it has one — its positive / negative words are added
+        (a word listed under the other polarity moves), its negators and request markers are
+        added — or replaced by it when that file says ``replace_builtin: true``."""
+        from koe.core.resources import resource_path
+
+        own = Path(folder) / "polarity.yaml"
+        builtin = Path(resource_path("koe.lookup_lists")) / "polarity.yaml"
+        if not own.is_file() or own.resolve() == builtin.resolve():
+            return cls.from_yaml(builtin)
+        mine = cls.from_yaml(own)
+        if mine.replace_builtin:
+            return mine
+        merged = cls.from_yaml(builtin)
+        merged = replace(
+            merged,
+            positive=tuple(dict.fromkeys(p for p in (*merged.positive, *mine.positive)
+                                         if p not in mine.negative)),
+            negative=tuple(dict.fromkeys(p for p in (*merged.negative, *mine.negative)
+                                         if p not in mine.positive)),
+            negators=merged.negators | mine.negators,
+            request_markers=tuple(dict.fromkeys((*merged.request_markers,
+                                                 *mine.request_markers))),
+        )  # fmt: skip
+        return merged
+
+    @classmethod
     def from_yaml(cls, path: str | Path) -> PolarityLexicon:
         """Load lookup_lists/polarity.yaml (keys: positive, negative, negators, request_markers)."""
         path = Path(path)
@@ -86,7 +115,8 @@ class PolarityLexicon:
         doc = load_yaml_with_lines(path)
         if not isinstance(doc, dict):
             raise LookupListError(f"{path}: expected a mapping with positive/negative lists")
-        allowed = {"version", "positive", "negative", "negators", "neutralizers", "request_markers"}
+        allowed = {"version", "positive", "negative", "negators", "neutralizers", "request_markers",
+                   "replace_builtin"}
         unknown = sorted(set(doc) - allowed - {_LINE})
         if unknown:
             raise LookupListError(f"{path}:{doc.get(_LINE, 1)}: unknown field(s) {unknown}")
@@ -114,6 +144,7 @@ class PolarityLexicon:
             negative=patterns("negative"),
             negators=frozenset(negators | BUILTIN_NEGATORS_JA | BUILTIN_NEGATORS_EN),
             request_markers=patterns("request_markers"),
+            replace_builtin=doc.get("replace_builtin") is True,
         )
 
 

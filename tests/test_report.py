@@ -68,8 +68,21 @@ def test_driver_table_rows_carry_sortable_numbers(page, ctx):
     start = page.index('id="driver-table"')
     table = page[start : page.index("</table>", start)]
     impacts = [float(v) for v in re.findall(r'class="impact" data-v="([-0-9.e]+)"', table)]
-    expected = [d["impact"] for d in ctx["drivers"]]
+    expected = [d["impact"] for d in ctx["drivers"] if not d["small_n"]]
     assert impacts == pytest.approx(expected) and len(impacts) > 5
+
+
+def test_small_n_driver_rows_are_behind_a_toggle(ctx):
+    drivers = [dict(d, small_n=i >= 3) for i, d in enumerate(ctx["drivers"])]
+    page = render_report({**ctx, "drivers": drivers})
+    small = drivers[3:]
+    assert small
+    start = page.index('<details id="driver-small">')
+    toggle = page[start : page.index("</details>", start)]
+    assert f"{len(small)} more rows with fewer than" in toggle
+    assert toggle.count("<tr><td>") == len(small)
+    main = page[page.index('id="driver-table"') : start]
+    assert "(small n)" not in main
 
 
 def test_user_text_is_escaped_everywhere(page):
@@ -120,3 +133,15 @@ def test_report_renders_without_dates_themes_or_emergent_themes():
     assert "No lookup theme was mentioned" in page
     assert "No theme has enough mentions for the chart" in page
     assert external_references(page) == []
+
+
+def test_driver_chart_labels_the_top_drivers_on_a_readable_scale(ctx):
+    from koe.charts import driver_figure
+
+    html = str(driver_figure(pd.DataFrame(ctx["drivers"]), label_top=4))
+    assert '"type":"log"' in html.replace(" ", "")  # volumes on a log axis
+    assert '"cliponaxis":false' in html.replace(" ", "")  # labels are not cut at the edge
+    shown = re.findall(r'"text":\[([^\]]*)\]', html)
+    labels = [t for part in shown for t in re.findall(r'"([^"]*)"', part) if t]
+    assert 0 < len(labels) <= 4  # only the top drivers by |impact| carry a label
+    assert '"bottom center"' in html  # neighbouring labels alternate above and below

@@ -299,3 +299,13 @@ def test_deterministic_and_input_untouched():
     pd.testing.assert_frame_equal(comments, c0)
     pd.testing.assert_frame_equal(tags, t0)
     assert np.isfinite(a["mentions"]).all()
+
+
+def test_early_warnings_name_the_theme_and_keep_the_id(trends):
+    from koe.pipeline import theme_names
+
+    tags = pd.DataFrame({"theme": ["reports", "cluster_12"], "theme_name": ["レポート", "駐車場・狭い"]})
+    w = early_warnings(trends, names=theme_names(tags))
+    r = w.iloc[0]
+    assert (r["theme"], r["theme_name"]) == ("reports", "レポート")
+    assert r["message"].startswith("レポート negative: 4 mentions in week of 2026-10-19")

@@ -59,6 +59,8 @@ trailing mean 0.8 (z = 13.2)"). Latest period first, then z descending, theme, p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -81,7 +83,8 @@ TREND_COLUMNS = (
     "z_score",
     "warning",
 )
-WARNING_COLUMNS = ("theme", "polarity", "period", "mentions", "trailing_mean", "z", "message")
+WARNING_COLUMNS = ("theme", "polarity", "period", "mentions", "trailing_mean", "z", "message",
+                   "theme_name")
 
 _POL_ORDER = {p: i for i, p in enumerate((*POLARITIES, "any"))}
 _INT_COLUMNS = ("period_comments", "mentions", "detractors")
@@ -272,18 +275,22 @@ def _period_label(start: pd.Timestamp, period: str | None) -> str:
     return f"{word} {start:%Y-%m-%d}"
 
 
-def early_warnings(trends: pd.DataFrame, *, period: str | None = None) -> pd.DataFrame:
+def early_warnings(trends: pd.DataFrame, *, period: str | None = None,
+                   names: Mapping[str, str] | None = None) -> pd.DataFrame:  # fmt: skip
     """The rows of a ``theme_trends`` frame whose ``warning`` is set, with a readable message.
 
     Args:
         trends: output of ``theme_trends`` (or trends.csv read back: a text period is parsed).
         period: period code for the wording ("W" -> "week of 2026-10-19", "M" -> "month of
             2026-10", ...); default ``trends.attrs["period"]``, else "period of <date>".
+        names: theme id -> the name a reader knows (lookup theme names, emergent themes'
+            labels); the message uses it, the id stays in ``theme`` (default: the id).
 
     Returns:
         A new frame with ``WARNING_COLUMNS`` (see the module docstring): latest period first,
         then z descending, theme, polarity. No warning gives an empty frame with the columns.
     """
+    names = names or {}
     missing = [c for c in (*WARNING_COLUMNS[:5], "z_score", "warning") if c not in trends.columns]
     if missing:
         raise KeyError(f"trends has no column(s) {missing}")
@@ -299,8 +306,9 @@ def early_warnings(trends: pd.DataFrame, *, period: str | None = None) -> pd.Dat
             "z": hits["z_score"].astype("float64").to_numpy(),
         }
     )
+    out["theme_name"] = [str(names.get(t) or t) for t in out["theme"]]
     out["message"] = [
-        f"{r.theme} {r.polarity}: {r.mentions} mentions {_period_label(r.period, code)}, "
+        f"{r.theme_name} {r.polarity}: {r.mentions} mentions {_period_label(r.period, code)}, "
         f"trailing mean {r.trailing_mean:.1f} (z = {r.z:.1f})"
         for r in out.itertuples(index=False)
     ]

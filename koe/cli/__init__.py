@@ -23,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstrings' paragraphs rewrap, ``--option`` shows as code
 )
 lists_app = typer.Typer(help="Validate and inspect the lookup lists.", no_args_is_help=True)
 themes_app = typer.Typer(
@@ -31,6 +32,24 @@ themes_app = typer.Typer(
 )
 app.add_typer(lists_app, name="lists")
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"koe {version('koe')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", help="Print koe's version and exit.",
+                                 callback=_print_version, is_eager=True),
+) -> None:
+    """koe (声): Japanese-first voice-of-the-customer text mining for NPS/CSAT surveys."""
+
+
+app.command()(runs.init)
 app.command()(runs.run)
 app.command()(runs.unlock)
 app.command()(tagging.tag)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -50,14 +51,26 @@ def fail(exc: Exception | str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def preflight(config: Path | None, out: Path | None, columns: dict[str, str]) -> KoeConfig:
-    """Fail fast, before Prefect starts, on a bad config, lookup list or missing database
-    driver; returns the config."""
-    from koe.config import load_config
+def preflight(config: Path | None, out: Path | None, columns: dict[str, str],
+              input: Path | None = None, input_sql: str | None = None) -> KoeConfig:  # fmt: skip
+    """Fail fast, before Prefect starts, on a bad config, input file, output folder, lookup
+    list or missing database driver; returns the config."""
+    from koe.config import ConfigError, load_config
     from koe.core.dburl import check_driver
+    from koe.ingest.sources import check_input
     from koe.taggers.factory import build_tagger
 
-    cfg = load_config(config, out=out, columns=columns or None)
+    cfg = load_config(config, out=out, columns=columns or None, input=input,
+                      input_sql=input_sql)  # fmt: skip
+    check_input(cfg)
+    root = cfg.out
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"--out {root} is a file; give a folder for the run folders")
+    existing = next((p for p in [root, *root.parents] if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ConfigError(f"--out {root}: {existing} is a file, not a folder")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {root}: cannot write in {existing}")
     check_driver(cfg.state_url())
     build_tagger(cfg.lookup_lists)
     return cfg

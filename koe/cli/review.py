@@ -89,13 +89,19 @@ ListsOption = Annotated[
     Path | None, typer.Option("--lists", help="Lookup-list folder (default: the config's).")
 ]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="koe.yaml")]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="The runs folder `koe run --out` wrote to (default: the "
+                                     "config's out, else koe_runs); its newest run is used."),
+]  # fmt: skip
 
 
-def _review_paths(config: Path | None, lists: Path | None, run: Path | None) -> tuple[Path, Path]:
+def _review_paths(config: Path | None, lists: Path | None, run: Path | None,
+                  out: Path | None = None) -> tuple[Path, Path]:  # fmt: skip
     from koe.config import load_config
     from koe.themes import latest_run
 
-    cfg = load_config(config)
+    cfg = load_config(config, out=out)
     return (lists or Path(cfg.lookup_lists)), (run or latest_run(Path(cfg.out)))
 
 
@@ -116,12 +122,13 @@ def themes_accept(
     lists: ListsOption = None,
     run: RunOption = None,
     config: ConfigOption = None,
+    out: OutOption = None,
 ) -> None:
     """Write a new theme with the cluster's keywords into <lists>/accepted.yaml."""
     from koe.themes import accept_cluster
 
     try:
-        folder, run_folder = _review_paths(config, lists, run)
+        folder, run_folder = _review_paths(config, lists, run, out)
         edit = accept_cluster(
             cluster_id, theme_id, run=run_folder, lists=folder, department=department,
             name=name, parent=parent,
@@ -140,12 +147,13 @@ def themes_merge(
     lists: ListsOption = None,
     run: RunOption = None,
     config: ConfigOption = None,
+    out: OutOption = None,
 ) -> None:
     """Add the cluster's keywords to an existing theme."""
     from koe.themes import merge_cluster
 
     try:
-        folder, run_folder = _review_paths(config, lists, run)
+        folder, run_folder = _review_paths(config, lists, run, out)
         edit = merge_cluster(cluster_id, into, run=run_folder, lists=folder)
     except _theme_errors() as exc:
         fail(exc)

@@ -50,7 +50,7 @@ def run(
 
     cfg = None
     try:
-        cfg = preflight(config, out, columns)
+        cfg = preflight(config, out, columns, input, input_sql)
         from koe.flows.nightly import nightly
         from koe.prefect_env import console_tracebacks_hidden, start_local_api
 
@@ -87,6 +87,8 @@ def run(
         typer.echo(f"  {Path(folder) / name}")
     routed = [*sorted(manifest["routed"]), *manifest.get("close_the_loop", {})]
     typer.echo(f"  {Path(folder) / 'routed'}/ ({', '.join(routed)})")
+    for message in manifest.get("messages", []):
+        typer.secho(f"  note: {message}", fg=typer.colors.YELLOW)
 
 
 def disk_full_message(exc: BaseException, cfg: KoeConfig | None) -> str:
@@ -137,3 +139,25 @@ def unlock(
             f"removed the run lock of run {holder['run_id'] or '(starting)'}: pid {holder['pid']}"
             f" on {holder['host']}, since {holder['acquired_at']:%Y-%m-%d %H:%M:%S} UTC"
         )
+
+
+def init(
+    folder: Annotated[Path, typer.Argument(help="Project folder (default: here).")] = Path("."),
+    template: Annotated[
+        str, typer.Option("--template", "-t", help="Lookup lists to start from: saas or empty.")
+    ] = "empty",
+) -> None:
+    """Start a project for your own domain: koe.yaml (column mapping to fill in, routing rules
+    from the lists' departments) and a lookup-list folder to edit (a template, or one example
+    theme). Nothing existing is overwritten."""
+    from koe.init import InitError, init_project
+
+    try:
+        done = init_project(folder, template)
+    except (InitError, *user_errors()) as exc:
+        fail(exc)
+    typer.echo(f"koe init: wrote {done.config} and {done.lists}/ "
+               f"(departments: {', '.join(done.departments) or 'none'})")  # fmt: skip
+    typer.echo(f"  next: edit the columns in {done.config}, then "
+               f"koe lists check --lookup-lists {done.lists}; "
+               f"koe run --config {done.config} --input YOUR_EXPORT.csv")  # fmt: skip

@@ -132,16 +132,15 @@ def sentiment(
     """Comment sentiment on its own: one row per accepted input row, ``id,polarity,score,source``
     (polarity positive/neutral/negative, score in [-1, 1], source lexicon/model), streamed
     ``--chunk-rows`` rows at a time. Rows that cannot be read go to the quarantine file. The
-    lexicon is the lookup-list folder's polarity.yaml."""
+    lexicon is koe's polarity.yaml, extended by the lookup-list folder's own, if any."""
     from koe.batch import quarantine_path
     from koe.config import DEFAULT_LOOKUP_LISTS
     from koe.sentiment import model_scorer, sentiment_table
-    from koe.taggers.lookup_lists import POLARITY_FILE
     from koe.taggers.polarity import PolarityLexicon
 
     try:
         folder = lookup_lists or DEFAULT_LOOKUP_LISTS
-        lexicon = PolarityLexicon.from_yaml(Path(folder) / POLARITY_FILE)
+        lexicon = PolarityLexicon.for_folder(Path(folder))
         done = sentiment_table(
             input, out, lexicon, model_scorer(polarity_model), id_col=id_col, text_col=text_col,
             chunk_rows=chunk_rows, quarantine_out=quarantine,

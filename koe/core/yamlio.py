@@ -103,6 +103,29 @@ def _expansion_problem(root: yaml.Node) -> str:
     )
 
 
+def line_of_key(path: Path, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the deepest key (or list item) of ``loc`` found in a YAML file:
+    where ``segments: エリア`` is, not where its mapping starts. None when unreadable."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    line = None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value
+                     if isinstance(k, yaml.ScalarNode) and k.value == str(key)]  # fmt: skip
+            if not match:
+                break
+            line, node = match[0][0].start_mark.line + 1, match[0][1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
 def strip_lines(node: Any) -> Any:
     """A copy of a loaded document without the ``__line__`` keys."""
     if isinstance(node, dict):

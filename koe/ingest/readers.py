@@ -236,6 +236,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _checked_table_path(path: str | Path) -> Path:
     """``path`` when it is a non-empty file of a supported type; IngestError otherwise."""
     path = Path(path)
+    if path.is_dir():
+        raise IngestError(f"{path} is a folder; give one export file (koe run --input also "
+                          "takes a folder of daily exports)")  # fmt: skip
     if not path.is_file():
         raise IngestError(f"file not found: {path}")
     ext = path.suffix.lower()

@@ -111,6 +111,36 @@ def read_sql(query: str, url: str) -> pd.DataFrame:
     return as_strings(frame)
 
 
+def check_input(config: KoeConfig) -> None:
+    """Fail fast, before anything starts, on an input koe cannot read: a missing path, an
+    empty, binary or unsupported file, no header, or a missing required column. Reads the
+    header and at most 100 rows; a folder or a SQL query is checked when it is read.
+
+    Raises:
+        IngestError: with the one-line reason.
+    """
+    from koe.ingest.columns import resolve_columns
+    from koe.ingest.readers import iter_table_chunks
+
+    if config.input_sql is not None:
+        return
+    path = Path(config.input) if config.input is not None else SAMPLE_INPUT
+    if path.is_dir():
+        return
+    if not path.exists():
+        raise IngestError(f"file not found: {path}")
+    first = next(iter_table_chunks(path, rows=100), None)
+    if first is None or first.shape[1] == 0:
+        return  # a header-only file is an empty night, not an error
+    columns = config.columns
+    mapping = ColumnMapping(
+        id=columns.id, text=columns.text, score=columns.score, date=columns.date,
+        customer_id=columns.customer_id, sub_scores=tuple(config.sub_scores or ()),
+        segments=tuple(config.segments) if config.segments is not None else None,
+    )  # fmt: skip
+    resolve_columns(first, mapping, str(path))
+
+
 def describe_input(config: KoeConfig) -> str:
     """The configured input in one line (for the runs table, before anything is read)."""
     if config.input_sql is not None:
