@@ -85,9 +85,11 @@ def driver_figure(drivers: pd.DataFrame, label_top: int = 10) -> Markup | None:
     if rows.empty:
         return None
     ranked = list(rows["impact"].abs().nlargest(label_top).index)
-    # neighbours in rank alternate above / below their point, so close labels do not overlap
+    # the top drivers carry their rank (1, 2 …), keyed to the list under the chart
+    # (driver_key): a number next to a point does not collide with its neighbours the way
+    # theme names do at volume; neighbours in rank alternate above / below their point
+    number = {i: str(r + 1) for r, i in enumerate(ranked)}
     position = {i: ("top center" if r % 2 == 0 else "bottom center") for r, i in enumerate(ranked)}
-    labelled = set(ranked)
     fig = go.Figure()
     for polarity, color in POLARITY_COLORS.items():
         part = rows[rows["polarity"] == polarity]
@@ -98,7 +100,7 @@ def driver_figure(drivers: pd.DataFrame, label_top: int = 10) -> Markup | None:
             go.Scatter(
                 x=part["mentions"], y=part["impact"], mode="markers+text", name=polarity,
                 marker={"color": color, "size": 10, "opacity": 0.85},
-                text=[n if i in labelled else "" for n, i in zip(names, part.index, strict=True)],
+                text=[number.get(i, "") for i in part.index],
                 textposition=[position.get(i, "top center") for i in part.index],
                 textfont={"size": 11}, cliponaxis=False,
                 error_y={"type": "data", "symmetric": False, "color": color, "thickness": 1,
@@ -123,6 +125,19 @@ def driver_figure(drivers: pd.DataFrame, label_top: int = 10) -> Markup | None:
     # in one corner
     fig.update_xaxes(type="log")
     return _figure_html(fig, "fig-drivers")
+
+
+def driver_key(drivers: pd.DataFrame, label_top: int = 10) -> list[dict[str, Any]]:
+    """The numbered drivers of :func:`driver_figure`: rank, theme_name, theme, polarity and
+    impact of the ``label_top`` charted rows with the largest |impact|."""
+    if drivers.empty:
+        return []
+    rows = drivers[(drivers["polarity"] != "any") & ~drivers["small_n"].astype(bool)]
+    rows = rows[rows["impact"].notna()]
+    top = rows.loc[rows["impact"].astype(float).abs().nlargest(label_top).index]
+    return [{"rank": r + 1, "theme_name": row.theme_name, "theme": row.theme,
+             "polarity": row.polarity, "impact": float(row.impact)}
+            for r, row in enumerate(top.itertuples(index=False))]  # fmt: skip
 
 
 def segment_figure(segments: pd.DataFrame, overall: dict[str, Any]) -> Markup | None:

@@ -7,6 +7,7 @@ config file's folder.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -147,11 +148,26 @@ class KoeConfig(_Strict):
     semantic: SemanticConfig = SemanticConfig()
     routing: list[RoutingRule] | None = None  # None: koe/default_routing.yaml
 
-    def routing_rules(self) -> list[RoutingRule]:
+    def routing_rules(self, departments: Sequence[str] | None = None) -> list[RoutingRule]:
+        """koe.yaml's ``routing``, else the default rules fitted to ``departments`` (those the
+        lookup lists' themes use): a default rule to a department the lists do not have is
+        dropped (no "product" file for a tourism list), and each list department without a
+        rule gets a follow-up rule for its detractors' negative mentions. Triage always stays."""
         if self.routing is not None:
             return self.routing
         doc = yaml.safe_load(DEFAULT_ROUTING.read_text(encoding="utf-8"))
-        return [RoutingRule(**rule) for rule in doc["rules"]]
+        rules = [RoutingRule(**rule) for rule in doc["rules"]]
+        if departments is None:
+            return rules
+        kept = [r for r in rules if r.to == "triage" or r.to in departments]
+        covered = {r.to for r in kept}
+        return kept + [
+            RoutingRule(name=f"{d}_follow_up", to=d,
+                        description=f"詳細フォロー — detractors with a negative {d} theme",
+                        when=RuleCondition(nps_class=["detractor"], department=[d],
+                                           polarity=["negative"]))
+            for d in departments if d not in covered and d != "triage"
+        ]  # fmt: skip
 
     def state_url(self) -> str:
         """The run-state store's SQLAlchemy URL; ``postgresql://`` means psycopg 3

@@ -263,11 +263,14 @@ def route(
     config: KoeConfig,
     departments: list[str],
     segments: list[str],
+    theme_departments: list[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Routed frames per department (see taggers.routing)."""
+    """Routed frames per department (see koe.routing); ``theme_departments``: the departments
+    the lookup themes use, which the default rules are fitted to (KoeConfig.routing_rules)."""
     return route_comments(
-        comments, tags, config.routing_rules(), departments=departments, segments=segments
-    )
+        comments, tags, config.routing_rules(theme_departments), departments=departments,
+        segments=segments,
+    )  # fmt: skip
 
 
 def close_the_loop(

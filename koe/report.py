@@ -22,7 +22,7 @@ from plotly.offline import get_plotlyjs
 
 from koe import __version__
 from koe.analysis.nps import nps_by_period, nps_summary
-from koe.charts import FONT_STACK, driver_figure, segment_figure, trend_figure
+from koe.charts import FONT_STACK, driver_figure, driver_key, segment_figure, trend_figure
 from koe.core.frames import THEME_SOURCES
 from koe.core.safety import mask_personal_data
 
@@ -216,8 +216,11 @@ def report_context(
         "overall": overall,
         "counts": counts,
         "messages": messages,
-        "drivers": drivers.to_dict("records"),
+        "drivers": _with_shown(drivers).to_dict("records"),
         "driver_chart": driver_figure(drivers),
+        "driver_key": driver_key(drivers),
+        "top_drivers": TOP_DRIVERS,
+        "max_shown": MAX_SHOWN_DRIVERS,
         "trend_chart": trend_figure(weekly, overall),
         "segment_chart": segment_figure(segments, overall),
         "weekly": weekly.to_dict("records"),
@@ -282,6 +285,27 @@ def external_references(page: str) -> list[str]:
     parser = _ExternalRefs()
     parser.feed(page)
     return parser.found
+
+
+# The driver table shows the rows with enough mentions that are significant or among the
+# largest |impact|, at most MAX_SHOWN_DRIVERS; the rest sit behind a toggle.
+TOP_DRIVERS = 20
+MAX_SHOWN_DRIVERS = 30
+
+
+def _with_shown(drivers: pd.DataFrame) -> pd.DataFrame:
+    """``drivers`` plus ``shown`` (bool): the rows the report's table shows by default."""
+    out = drivers.copy()
+    if out.empty:
+        out["shown"] = pd.Series(dtype=bool)
+        return out
+    big = ~out["small_n"].astype(bool) & out["impact"].notna()
+    rank = out["impact"].astype(float).abs().where(big).rank(ascending=False, method="first")
+    significant = out["significant"].astype(bool) if "significant" in out else False
+    keep = big & ((rank <= TOP_DRIVERS) | significant)
+    order = rank.where(keep).rank(method="first")
+    out["shown"] = (keep & (order <= MAX_SHOWN_DRIVERS)).to_numpy()
+    return out
 
 
 def render_report(context: dict[str, Any]) -> str:

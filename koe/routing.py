@@ -49,11 +49,12 @@ def route_comments(
 
     Returns:
         {department: frame} with one row per routed comment, in input order:
-        id, date, score, nps_class, customer_id, <segments>, text, themes, routed_by, evidence.
-        ``themes`` lists "theme(polarity)" of all the comment's tags; ``routed_by`` names the
-        themes (``theme:<id>``), rules (``rule:<name>``) and, for rules on untagged comments,
-        the emergent themes (``cluster:<id>``) that sent it here; ``evidence`` the matched
-        texts behind them.
+        id, date, score, nps_class, customer_id, <segments>, text, themes, routed_by, evidence,
+        theme_names. ``themes`` lists "theme(polarity)" of all the comment's tags (ids),
+        ``theme_names`` the same by the names a department reads (駐車場(negative));
+        ``routed_by`` names the themes (``theme:<id>``), rules (``rule:<name>``) and, for
+        rules on untagged comments, the emergent themes (``cluster:<id>``) that sent it here;
+        ``evidence`` the matched texts behind them.
     """
     tags_by_id: dict[str, list[dict]] = defaultdict(list)
     for tag in tags.to_dict("records"):
@@ -94,6 +95,11 @@ def route_comments(
         cid: "; ".join(dict.fromkeys(f"{t['theme']}({t['polarity']})" for t in ts))
         for cid, ts in tags_by_id.items()
     }
+    theme_name_text = {
+        cid: "; ".join(dict.fromkeys(f"{t.get('theme_name') or t['theme']}({t['polarity']})"
+                                     for t in ts))
+        for cid, ts in tags_by_id.items()
+    }  # fmt: skip
     base_columns = ["id", "date", "score", "nps_class", "customer_id", *segments, "text"]
     base = comments.reindex(columns=base_columns)
     routed = {}
@@ -107,6 +113,7 @@ def route_comments(
         frame["evidence"] = frame["id"].map(
             lambda cid, bc=by_comment: " / ".join(dict.fromkeys(e for _, e in bc[cid] if e))
         )
+        frame["theme_names"] = [theme_name_text.get(cid, "") for cid in frame["id"]]
         routed[department] = frame.reset_index(drop=True)
     return routed
 

@@ -51,14 +51,14 @@ def test_xlsx_has_the_csv_rows_masked_with_types(tmp_path):
     write_routed(routed_frames(), tmp_path)
     rows = sheet_rows(tmp_path / "support.xlsx")
     assert rows[0] == ["id", "date", "score", "nps_class", "customer_id", "plan", "text",
-                       "themes", "routed_by", "evidence"]  # fmt: skip
+                       "themes", "routed_by", "evidence", "theme_names"]  # fmt: skip
     assert [r[0] for r in rows[1:]] == ["a", "b"]
     assert rows[2][6] == "サポートが丁寧 連絡は [email]"
     assert rows[1][2] == 2 and rows[1][1].date().isoformat() == "2026-10-01"
     assert rows[1][7] == "support_response_speed(negative)"
     assert rows[1][8] == "theme:support_response_speed; rule:support_follow_up"
     ws = load_workbook(tmp_path / "support.xlsx").active
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:J3"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:K3"
 
 
 def test_xlsx_drops_characters_excel_cannot_hold_and_cuts_long_cells(tmp_path):

@@ -68,21 +68,34 @@ def test_driver_table_rows_carry_sortable_numbers(page, ctx):
     start = page.index('id="driver-table"')
     table = page[start : page.index("</table>", start)]
     impacts = [float(v) for v in re.findall(r'class="impact" data-v="([-0-9.e]+)"', table)]
-    expected = [d["impact"] for d in ctx["drivers"] if not d["small_n"]]
+    expected = [d["impact"] for d in ctx["drivers"] if d["shown"]]
+    assert all(not d["small_n"] for d in ctx["drivers"] if d["shown"])
     assert impacts == pytest.approx(expected) and len(impacts) > 5
 
 
 def test_small_n_driver_rows_are_behind_a_toggle(ctx):
-    drivers = [dict(d, small_n=i >= 3) for i, d in enumerate(ctx["drivers"])]
+    drivers = [dict(d, small_n=i >= 3, shown=i < 3) for i, d in enumerate(ctx["drivers"])]
     page = render_report({**ctx, "drivers": drivers})
     small = drivers[3:]
     assert small
     start = page.index('<details id="driver-small">')
     toggle = page[start : page.index("</details>", start)]
-    assert f"{len(small)} more rows with fewer than" in toggle
+    assert f"{len(small)} more rows: fewer than" in toggle
     assert toggle.count("<tr><td>") == len(small)
     main = page[page.index('id="driver-table"') : start]
-    assert "(small n)" not in main
+    assert "(small n)" not in main and main.count("<tr><td>") == 3
+
+
+def test_the_driver_table_shows_significant_or_top_rows_at_most_30():
+    from koe.report import MAX_SHOWN_DRIVERS, _with_shown
+
+    rows = pd.DataFrame({"impact": [float(i) for i in range(60)], "small_n": [i % 2 == 0
+                         for i in range(60)], "significant": [i < 10 for i in range(60)]})  # fmt: skip
+    shown = _with_shown(rows)
+    assert not (shown["shown"] & shown["small_n"]).any()
+    # the 20 largest |impact| among the rows with enough mentions, plus the significant ones
+    expected = set(range(59, 19, -2)) | {1, 3, 5, 7, 9}
+    assert set(shown.index[shown["shown"]]) == expected and len(expected) <= MAX_SHOWN_DRIVERS
 
 
 def test_user_text_is_escaped_everywhere(page):

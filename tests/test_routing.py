@@ -64,7 +64,11 @@ def test_default_rules_route_follow_up_praise_requests_and_triage():
         "themes",
         "routed_by",
         "evidence",
+        "theme_names",
     ]
+    # the department reads theme names; the ids stay in `themes`
+    names = dict(zip(tags["theme"], tags["theme_name"], strict=True))
+    assert routed["product"].loc[0, "theme_names"] == f"{names['feature_request']}(neutral)"
 
 
 def test_custom_rule_to_a_user_department():
@@ -117,3 +121,23 @@ def test_untagged_comments_say_which_emergent_theme_caught_them():
     assert row["routed_by"] == "rule:untagged_triage; cluster:cluster_02"
     assert row["evidence"] == "ログインできない"
     assert row["themes"] == "cluster_02(negative)"
+
+
+def test_default_rules_follow_the_lists_departments():
+    from koe.config import KoeConfig
+
+    config = KoeConfig()
+    saas = {r.name: r.to for r in config.routing_rules(["marketing", "product", "sales",
+                                                         "support"])}  # fmt: skip
+    assert saas == {"support_follow_up": "support", "testimonial_candidate": "marketing",
+                    "product_feedback": "product", "untagged_triage": "triage",
+                    "sales_follow_up": "sales"}  # fmt: skip
+    # a tourism list: nothing is sent to a "product" or "support" department it does not have
+    tourism = config.routing_rules(["marketing", "operations"])
+    assert [(r.name, r.to) for r in tourism] == [
+        ("testimonial_candidate", "marketing"), ("untagged_triage", "triage"),
+        ("operations_follow_up", "operations"),
+    ]  # fmt: skip
+    assert tourism[-1].when.department == ["operations"]
+    assert tourism[-1].when.nps_class == ["detractor"]
+    assert len(config.routing_rules()) == 4  # without departments: the shipped defaults
