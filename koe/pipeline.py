@@ -191,7 +191,6 @@ class AnalysisResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-@threadpool_limits.wrap(limits=1, user_api="blas")
 def theme_names(tags: pd.DataFrame) -> dict[str, str]:
     """Theme id -> display name (lookup theme names, emergent themes' labels) from a TagFrame."""
     if tags.empty or "theme_name" not in tags:
@@ -200,6 +199,7 @@ def theme_names(tags: pd.DataFrame) -> dict[str, str]:
     return dict(zip(named["theme"].astype(str), named["theme_name"].astype(str), strict=True))
 
 
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def analyze(
     comments: pd.DataFrame,
     tags: pd.DataFrame,
