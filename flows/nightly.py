@@ -87,9 +87,8 @@ def nightly(
         if config.drivers.window_days:
             driver_table, window = tasks.window_drivers(store, comments, tags, tagger, config)
         pause_point("analyzed")
-        used = sorted({t.department for t in tagger.lists.themes.values() if t.department})
         routed = tasks.route(comments, tags, config, sorted(tagger.lists.departments), segments,
-                             used)  # fmt: skip
+                             tagger.lists.theme_departments)  # fmt: skip
         run_folder = RunFolder(out, run.run_id)
         folder = run_folder.open()
         routed_counts = tasks.write_routed(routed, folder / "routed", mask_pii=config.mask_pii)

@@ -78,13 +78,23 @@ def trend_figure(weekly: pd.DataFrame, overall: dict[str, Any]) -> Markup | None
     return _figure_html(fig, "fig-trend")
 
 
+def _charted_drivers(drivers: pd.DataFrame) -> pd.DataFrame:
+    """The driver rows the chart plots: one polarity, enough mentions, an impact."""
+    rows = drivers[(drivers["polarity"] != "any") & ~drivers["small_n"].astype(bool)]
+    return rows[rows["impact"].notna()]
+
+
+def _top_drivers(rows: pd.DataFrame, label_top: int) -> list:
+    """Index of the ``label_top`` rows with the largest |impact|, largest first."""
+    return list(rows["impact"].astype(float).abs().nlargest(label_top).index)
+
+
 def driver_figure(drivers: pd.DataFrame, label_top: int = 10) -> Markup | None:
     """Theme volume (mentions) vs impact on NPS with bootstrap CIs, colored by polarity."""
-    rows = drivers[(drivers["polarity"] != "any") & ~drivers["small_n"].astype(bool)]
-    rows = rows[rows["impact"].notna()]
+    rows = _charted_drivers(drivers)
     if rows.empty:
         return None
-    ranked = list(rows["impact"].abs().nlargest(label_top).index)
+    ranked = _top_drivers(rows, label_top)
     # the top drivers carry their rank (1, 2 …), keyed to the list under the chart
     # (driver_key): a number next to a point does not collide with its neighbours the way
     # theme names do at volume; neighbours in rank alternate above / below their point
@@ -132,9 +142,8 @@ def driver_key(drivers: pd.DataFrame, label_top: int = 10) -> list[dict[str, Any
     impact of the ``label_top`` charted rows with the largest |impact|."""
     if drivers.empty:
         return []
-    rows = drivers[(drivers["polarity"] != "any") & ~drivers["small_n"].astype(bool)]
-    rows = rows[rows["impact"].notna()]
-    top = rows.loc[rows["impact"].astype(float).abs().nlargest(label_top).index]
+    rows = _charted_drivers(drivers)
+    top = rows.loc[_top_drivers(rows, label_top)]
     return [{"rank": r + 1, "theme_name": row.theme_name, "theme": row.theme,
              "polarity": row.polarity, "impact": float(row.impact)}
             for r, row in enumerate(top.itertuples(index=False))]  # fmt: skip

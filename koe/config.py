@@ -152,22 +152,24 @@ class KoeConfig(_Strict):
         """koe.yaml's ``routing``, else the default rules fitted to ``departments`` (those the
         lookup lists' themes use): a default rule to a department the lists do not have is
         dropped (no "product" file for a tourism list), and each list department without a
-        rule gets a follow-up rule for its detractors' negative mentions. Triage always stays."""
+        rule gets a follow-up rule for its detractors' negative mentions. Triage always stays,
+        last."""
         if self.routing is not None:
             return self.routing
         doc = yaml.safe_load(DEFAULT_ROUTING.read_text(encoding="utf-8"))
         rules = [RoutingRule(**rule) for rule in doc["rules"]]
         if departments is None:
             return rules
-        kept = [r for r in rules if r.to == "triage" or r.to in departments]
+        kept = [r for r in rules if r.to in departments and r.to != "triage"]
         covered = {r.to for r in kept}
-        return kept + [
+        added = [
             RoutingRule(name=f"{d}_follow_up", to=d,
                         description=f"詳細フォロー — detractors with a negative {d} theme",
                         when=RuleCondition(nps_class=["detractor"], department=[d],
                                            polarity=["negative"]))
             for d in departments if d not in covered and d != "triage"
         ]  # fmt: skip
+        return kept + added + [r for r in rules if r.to == "triage"]
 
     def state_url(self) -> str:
         """The run-state store's SQLAlchemy URL; ``postgresql://`` means psycopg 3

@@ -1,8 +1,9 @@
 """``koe init``: a project for one's own domain in one command.
 
 Writes ``koe.yaml`` (the column mapping to fill in, the list folder, the output folder and
-routing rules derived from the lists' departments) and a lookup-list folder: a copy of a shipped
-template, or one example theme to edit. Nothing existing is overwritten.
+the default routing rules fitted to the lists' departments, KoeConfig.routing_rules) and a
+lookup-list folder: a copy of a shipped template, or one example theme to edit. Nothing
+existing is overwritten.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from koe.config import KoeConfig
 from koe.core.resources import resource_path
 from koe.taggers.lookup_lists import POLARITY_FILE, load_lookup_lists
 
@@ -67,26 +69,6 @@ class InitError(Exception):
     """A project that cannot be written (an existing koe.yaml, an unknown template)."""
 
 
-def routing_rules(departments: list[str]) -> list[dict]:
-    """Close-the-loop rules for these departments: each gets its detractors' negative
-    mentions to follow up; promoter praise goes to marketing when the lists have it; comments
-    no theme caught go to triage."""
-    rules = [
-        {"name": f"{d}_follow_up", "to": d,
-         "description": f"詳細フォロー — detractors with a negative {d} theme",
-         "when": {"nps_class": ["detractor"], "department": [d], "polarity": ["negative"]}}
-        for d in departments if d != "triage"
-    ]  # fmt: skip
-    if "marketing" in departments:
-        rules.append({"name": "testimonial_candidate", "to": "marketing",
-                      "description": "推奨者の称賛 — promoter praise",
-                      "when": {"nps_class": ["promoter"], "polarity": ["positive"]}})  # fmt: skip
-    rules.append({"name": "untagged_triage", "to": "triage",
-                  "description": "テーマなし — comments no lookup theme caught",
-                  "when": {"untagged": True}})  # fmt: skip
-    return rules
-
-
 def init_project(folder: str | Path, template: str = "empty") -> InitResult:
     """Write ``folder/koe.yaml`` and ``folder/lookup_lists/`` from ``template``.
 
@@ -108,9 +90,8 @@ def init_project(folder: str | Path, template: str = "empty") -> InitResult:
         for path in sorted(shipped.glob("*.yaml")):
             if path.name != POLARITY_FILE:  # koe's lexicon is the default; add your own words
                 shutil.copy(path, lists / path.name)
-    loaded = load_lookup_lists(lists)
-    used = list(dict.fromkeys(t.department for t in loaded.themes.values() if t.department))
-    routing = yaml.safe_dump({"routing": routing_rules(used)}, allow_unicode=True,
-                             sort_keys=False)  # fmt: skip
+    used = load_lookup_lists(lists).theme_departments
+    rules = [r.model_dump(exclude_none=True) for r in KoeConfig().routing_rules(used)]
+    routing = yaml.safe_dump({"routing": rules}, allow_unicode=True, sort_keys=False)
     config.write_text(CONFIG_HEAD.format(lists="lookup_lists") + routing, encoding="utf-8")
     return InitResult(config, lists, tuple(used))

@@ -21,9 +21,8 @@ from koe.analysis.subscores import MAX_SUBSCORES, subscore_drivers
 from koe.analysis.trends import early_warnings, theme_trends
 from koe.config import SAMPLE_INPUT, KoeConfig
 from koe.core.frames import COMMENT_COLUMNS, THEME_SOURCES
-from koe.ingest import ColumnMapping
 from koe.ingest.normalize import is_non_answer
-from koe.ingest.sources import prepare_sources, read_input
+from koe.ingest.sources import column_mapping, prepare_sources, read_input
 from koe.manifest import run_messages
 from koe.outputs import clusters_table, write_tables
 from koe.report import render_report, report_context
@@ -75,15 +74,7 @@ def ingest(config: KoeConfig, store: RunStore | None = None) -> IngestResult:
         if config.sub_scores is not None
         else [c for c in shared if c.startswith(config.sub_score_prefix) and c not in canonical]
     )
-    mapping = ColumnMapping(
-        id=columns.id,
-        text=columns.text,
-        score=columns.score,
-        date=columns.date,
-        customer_id=columns.customer_id,
-        sub_scores=tuple(sub_scores),
-        segments=tuple(config.segments) if config.segments is not None else None,
-    )
+    mapping = column_mapping(config, sub_scores)
     comments, quarantine, origins = prepare_sources(
         raw, mapping, store.comment_sources if store is not None else None
     )

@@ -24,6 +24,7 @@ from koe.core.hashing import folder_digest, update_with_files
 from koe.core.resources import resource_path
 from koe.models.polarity_model import polarity_fallback
 from koe.taggers.lookup import LookupTagger
+from koe.taggers.lookup_lists import POLARITY_FILE
 
 if TYPE_CHECKING:
     from koe.store import RunStore
@@ -75,7 +76,7 @@ def tagger_key(tagger: LookupTagger, folder: str | Path | None = None) -> str:
     paths: list[Path] = []
     if folder is not None:
         paths += sorted(p for p in Path(folder).iterdir() if p.is_file())
-    paths.append(Path(resource_path("koe.lookup_lists")) / "polarity.yaml")
+    paths.append(Path(resource_path("koe.lookup_lists")) / POLARITY_FILE)
     paths += sorted(TAGGERS_DIR.glob("*.py"))
     if getattr(tagger, "polarity_fallback", None) is not None:
         paths += sorted(p for p in POLARITY_MODEL_DIR.rglob("*") if p.is_file())

@@ -102,6 +102,12 @@ class LookupLists:
     def labels(self) -> tuple[str, ...]:
         return tuple(self.themes)
 
+    @property
+    def theme_departments(self) -> list[str]:
+        """The departments the themes use, sorted (``departments`` also holds koe's built-in
+        ones)."""
+        return sorted({t.department for t in self.themes.values() if t.department})
+
 
 def _where(path: Path, node: Any) -> str:
     line = node.get(_LINE) if isinstance(node, dict) else None

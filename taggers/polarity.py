@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 
-from koe.taggers.lookup_lists import _LINE, LookupListError, load_yaml_with_lines
+from koe.taggers.lookup_lists import _LINE, POLARITY_FILE, LookupListError, load_yaml_with_lines
 from koe.taggers.tokenize import Token, tokenize
 
 # Contrastive conjunctive particles / conjunctions that start a new clause.
@@ -69,6 +69,9 @@ class PolarityLexicon:
         of the other list): a theme's aspect-dependent words (``polarity_words``)."""
         pos = tuple(dict.fromkeys(p for p in map(pattern_of, positive) if p))
         neg = tuple(dict.fromkeys(p for p in map(pattern_of, negative) if p))
+        return self._with_patterns(pos, neg)
+
+    def _with_patterns(self, pos: Sequence[Pattern], neg: Sequence[Pattern]) -> PolarityLexicon:
         return replace(
             self,
             positive=tuple(dict.fromkeys(p for p in (*self.positive, *pos) if p not in neg)),
@@ -83,25 +86,20 @@ class PolarityLexicon:
         added — or replaced by it when that file says ``replace_builtin: true``."""
         from koe.core.resources import resource_path
 
-        own = Path(folder) / "polarity.yaml"
-        builtin = Path(resource_path("koe.lookup_lists")) / "polarity.yaml"
+        own = Path(folder) / POLARITY_FILE
+        builtin = Path(resource_path("koe.lookup_lists")) / POLARITY_FILE
         if not own.is_file() or own.resolve() == builtin.resolve():
             return cls.from_yaml(builtin)
         mine = cls.from_yaml(own)
         if mine.replace_builtin:
             return mine
-        merged = cls.from_yaml(builtin)
-        merged = replace(
+        merged = cls.from_yaml(builtin)._with_patterns(mine.positive, mine.negative)
+        return replace(
             merged,
-            positive=tuple(dict.fromkeys(p for p in (*merged.positive, *mine.positive)
-                                         if p not in mine.negative)),
-            negative=tuple(dict.fromkeys(p for p in (*merged.negative, *mine.negative)
-                                         if p not in mine.positive)),
             negators=merged.negators | mine.negators,
             request_markers=tuple(dict.fromkeys((*merged.request_markers,
                                                  *mine.request_markers))),
         )  # fmt: skip
-        return merged
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> PolarityLexicon:

@@ -64,8 +64,6 @@ def preflight(config: Path | None, out: Path | None, columns: dict[str, str],
                       input_sql=input_sql)  # fmt: skip
     check_input(cfg)
     root = cfg.out
-    if root.exists() and not root.is_dir():
-        raise ConfigError(f"--out {root} is a file; give a folder for the run folders")
     existing = next((p for p in [root, *root.parents] if p.exists()), None)
     if existing is not None and not existing.is_dir():
         raise ConfigError(f"--out {root}: {existing} is a file, not a folder")

@@ -127,18 +127,20 @@ def check_input(config: KoeConfig) -> None:
     path = Path(config.input) if config.input is not None else SAMPLE_INPUT
     if path.is_dir():
         return
-    if not path.exists():
-        raise IngestError(f"file not found: {path}")
-    first = next(iter_table_chunks(path, rows=100), None)
+    first = next(iter_table_chunks(path, rows=100), None)  # missing / empty / binary: raises
     if first is None or first.shape[1] == 0:
         return  # a header-only file is an empty night, not an error
+    resolve_columns(first, column_mapping(config, config.sub_scores or ()), str(path))
+
+
+def column_mapping(config: KoeConfig, sub_scores: Sequence[str]) -> ColumnMapping:
+    """The input columns of koe.yaml (``columns``, ``segments``) with these sub-score columns."""
     columns = config.columns
-    mapping = ColumnMapping(
+    return ColumnMapping(
         id=columns.id, text=columns.text, score=columns.score, date=columns.date,
-        customer_id=columns.customer_id, sub_scores=tuple(config.sub_scores or ()),
+        customer_id=columns.customer_id, sub_scores=tuple(sub_scores),
         segments=tuple(config.segments) if config.segments is not None else None,
     )  # fmt: skip
-    resolve_columns(first, mapping, str(path))
 
 
 def describe_input(config: KoeConfig) -> str:
