@@ -71,6 +71,32 @@ def test_koe_run_on_a_missing_file_answers_in_under_3_seconds(tmp_path):
     assert elapsed < 3.0, elapsed
 
 
+def as_unprivileged_user() -> list[str]:
+    """A command prefix that drops root (root writes in a read-only folder), else nothing."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+
+
+def test_an_out_folder_koe_cannot_write_is_one_line_and_exit_2(tmp_path):
+    """A real read-only folder, as a user without root (setpriv, util-linux, when root)."""
+    readonly = tmp_path / "readonly"
+    readonly.mkdir()
+    readonly.chmod(0o555)
+    for folder in (tmp_path, *tmp_path.parents):  # the unprivileged user must reach it
+        if folder.stat().st_mode & 0o005 != 0o005:
+            folder.chmod(folder.stat().st_mode | 0o005)
+    env = {**os.environ, "KOE_HOME": str(tmp_path / "home"), "HOME": str(tmp_path)}
+    done = subprocess.run([*as_unprivileged_user(), sys.executable, "-c", KOE, "run",
+                           "--out", str(readonly / "runs")],
+                          capture_output=True, text=True, env=env, cwd=readonly,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"koe: error: --out {readonly / 'runs'}: cannot write in {readonly}"]
+    assert not (readonly / "runs").exists()
+
+
 def test_a_config_error_names_the_line_of_the_key(tmp_path):
     config = tmp_path / "wrongtype.yaml"
     config.write_text("out: runs\nsegments: エリア\ncluster:\n  max_groups: many\n",

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
 import pytest
+from plotly.offline import get_plotlyjs
 
 from koe.analysis.drivers import DRIVER_COLUMNS, compute_drivers
 from koe.report import (
     FONT_STACK,
     external_references,
     highlight,
+    plotly_js,
     render_report,
     theme_drilldown,
 )
@@ -32,12 +35,28 @@ def page(ctx) -> str:
 
 def test_report_inlines_plotly_once_and_loads_nothing_from_outside(page):
     assert page.count("<script") == 5  # plotly.js, three figures, the table sorter
-    assert page.count("* plotly.js v") == 1  # the bundle's banner: inlined once
+    assert page.count("* plotly.js (basic - minified) v") == 1  # the bundle's banner: inlined once
     assert page.count("Plotly.newPlot(") == 3
     assert external_references(page) == []
     # the page links only to the run folder's files
     assert 'href="routed/follow_up.csv"' in page and 'href="routed/support.xlsx"' in page
-    assert 4_000_000 < len(page.encode()) < 6_000_000  # plotly.min.js is most of it
+    assert 1_200_000 < len(page.encode()) < 2_000_000  # plotly.js basic (1.19 MB) is most of it
+
+
+def test_bundled_plotly_matches_the_plotly_js_that_plotly_py_writes_for():
+    banner = re.compile(r"plotly\.js (?:\(basic - minified\) )?v(\d+)\.(\d+)")
+    bundled = banner.search(plotly_js()[:300]).groups()
+    assert bundled == ("4", "1")
+    assert banner.search(get_plotlyjs()[:300]).group(1) == bundled[0]  # same major: same schema
+
+
+def test_charts_use_only_traces_in_the_basic_bundle(ctx):
+    types = set()
+    for fig in (ctx["driver_chart"], ctx["trend_chart"], ctx["segment_chart"]):
+        call = str(fig).split("Plotly.newPlot(", 1)[1]
+        traces, _ = json.JSONDecoder().raw_decode(call[call.index("[") :])  # (div id, data, ...)
+        types |= {trace["type"] for trace in traces}
+    assert types == {"scatter"}  # the basic bundle has scatter, bar and pie only
 
 
 def test_external_references_are_found():
