@@ -92,7 +92,8 @@ def nightly(
         run_folder = RunFolder(out, run.run_id)
         folder = run_folder.open()
         routed_counts = tasks.write_routed(routed, folder / "routed", mask_pii=config.mask_pii)
-        follow_up, thank_you = tasks.close_the_loop(comments, tags, driver_table, segments)
+        follow_up, thank_you = tasks.close_the_loop(comments, tags, driver_table, segments,
+                                                    [s.name for s in config.scores])
         loop_counts = tasks.write_close_the_loop(follow_up, thank_you, folder / "routed",
                                                  mask_pii=config.mask_pii)  # fmt: skip
         tables, tagged = tasks.write_tables(folder, quote(ingested), tags, discovery, analysis,

@@ -12,11 +12,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from koe.core.dburl import normalize_db_url
 from koe.core.resources import resource_path
 from koe.core.safety import check_department_id
+from koe.core.scores import NPS_SCALE, ScoreScale
 from koe.core.yamlio import LINE_KEY, line_of_key, load_yaml_with_lines, strip_lines
 
 SAMPLE_INPUT = resource_path("koe.samples", "survey.csv")
@@ -84,6 +92,49 @@ class DriversConfig(_Strict):
     window_days: int | None = Field(None, ge=1)
 
 
+class ScoreConfig(_Strict):
+    """One more score column (koe.core.scores): CSAT, CES, yes/no, a labelled scale."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  # the metric's name in drivers.csv etc.
+    column: str  # the input column
+    kind: Literal["nps", "csat", "ces", "binary", "ordinal"]
+    min: float | None = None  # default: the kind's range (csat 1-5, ces 1-7, ordinal: labels)
+    max: float | None = None
+    labels: dict[str, float] = {}  # text in the data -> value, e.g. 非常に満足: 5
+    top_box: int = Field(2, ge=1)  # csat: the top-k-box share
+    easy_at: float | None = None  # ces: scores at or above this are "easy" (default max - 2)
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in {"nps", "score", "id", "text", "date", "customer_id", "nps_class",
+                     "source_row", "sentiment", "sentiment_score", "non_answer"}:  # fmt: skip
+            raise ValueError(f"{value!r} is reserved (the 0-10 score is always the metric nps)")
+        return value
+
+    def scale(self) -> ScoreScale:
+        return ScoreScale.of(self.name, self.column, self.kind, low=self.min, high=self.max,
+                             labels=self.labels, top_box=self.top_box,
+                             easy_at=self.easy_at)  # fmt: skip
+
+
+class CellComparison(_Strict):
+    """Two groups of journey cells compared on every score: each a {column: value(s)} filter."""
+
+    name: str
+    a: dict[str, str | list[str]]
+    b: dict[str, str | list[str]]
+
+
+class JourneyConfig(_Strict):
+    """Journey segments (koe.analysis.journey): cells of these columns' values, every score per
+    cell, the declared comparisons, and where continuation (``risk_score``) is lowest."""
+
+    columns: list[str] = Field(min_length=1)  # e.g. [trouble, contacted, response]
+    compare: list[CellComparison] = []
+    risk_score: str | None = None  # default: the first binary/ordinal score, else the primary
+
+
 class SemanticConfig(_Strict):
     """The semantic layer over the lookup lists (koe.taggers.semantic; README: Tagging)."""
 
@@ -147,6 +198,33 @@ class KoeConfig(_Strict):
     tagging: TaggingConfig = TaggingConfig()
     semantic: SemanticConfig = SemanticConfig()
     routing: list[RoutingRule] | None = None  # None: koe/default_routing.yaml
+    scores: list[ScoreConfig] = []  # more score columns; the 0-10 ``score`` is always "nps"
+    primary_score: str = "nps"  # the metric the report leads with
+    journey: JourneyConfig | None = None
+
+    @model_validator(mode="after")
+    def _known_scores(self) -> KoeConfig:
+        names = [s.name for s in self.scores]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"scores: {twice} named twice")
+        for s in self.scores:
+            try:
+                s.scale()
+            except ValueError as exc:
+                raise ValueError(str(exc)) from None
+        known = ["nps", *names]
+        wanted = [self.primary_score]
+        if self.journey is not None and self.journey.risk_score is not None:
+            wanted.append(self.journey.risk_score)
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            raise ValueError(f"score(s) {unknown} not among the scores {known}")
+        return self
+
+    def score_scales(self) -> list[ScoreScale]:
+        """Every score's scale, the 0-10 recommend score (nps) first."""
+        return [NPS_SCALE, *(s.scale() for s in self.scores)]
 
     def routing_rules(self, departments: Sequence[str] | None = None) -> list[RoutingRule]:
         """koe.yaml's ``routing``, else the default rules fitted to ``departments`` (those the

@@ -266,8 +266,10 @@ def write_tables(
     subscores: pd.DataFrame,
     nps_trend: pd.DataFrame,
     segment_drivers: pd.DataFrame,
+    more: dict[str, pd.DataFrame] | None = None,
 ) -> list[str]:
     """Write the run's tables into ``folder``; returns the relative file names written.
+    ``more``: further CSVs by file name (the journey tables, when koe.yaml declares one).
 
     ``tagged.parquet`` (koe.pipeline.tagged_comments; values as they are), ``quarantine.csv``
     (UTF-8 with BOM) and one UTF-8 CSV per other table; in every CSV a text cell that a
@@ -279,7 +281,7 @@ def write_tables(
         "tags.csv": tags_csv, "drivers.csv": drivers, "regression.csv": regression,
         "segments.csv": segments, "trends.csv": trends, "subscores.csv": subscores,
         "nps_trend.csv": nps_trend, "segment_drivers.csv": segment_drivers,
-        "emergent_themes.csv": emergent, "clusters.csv": clusters,
+        "emergent_themes.csv": emergent, "clusters.csv": clusters, **(more or {}),
     }  # fmt: skip
     for name, table in tables.items():
         write_csv(safe_for_spreadsheet(table), folder / name)

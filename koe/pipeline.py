@@ -7,6 +7,7 @@ documented frames (koe.core.frames) and can be called and tested without Prefect
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from koe.analysis.drivers import compute_drivers
+from koe.analysis.journey import (
+    churn_risk,
+    compare_cells,
+    journey_drivers,
+    journey_table,
+    segment_scores,
+)
+from koe.analysis.metrics import all_metric_drivers, metric_column
 from koe.analysis.regression import theme_regression
 from koe.analysis.segments import nps_trend, segment_drivers, segment_table
 from koe.analysis.subscores import MAX_SUBSCORES, subscore_drivers
@@ -25,7 +33,7 @@ from koe.ingest.normalize import is_non_answer
 from koe.ingest.sources import column_mapping, prepare_sources, read_input
 from koe.manifest import run_messages
 from koe.outputs import clusters_table, write_tables
-from koe.report import render_report, report_context
+from koe.report import render_report, report_context, score_context
 from koe.routing import follow_up_list, route_comments, thank_you_list
 from koe.store import RunStore
 from koe.taggers.factory import build_tagger
@@ -78,7 +86,7 @@ def ingest(config: KoeConfig, store: RunStore | None = None) -> IngestResult:
     comments, quarantine, origins = prepare_sources(
         raw, mapping, store.comment_sources if store is not None else None
     )
-    known = {*COMMENT_COLUMNS, *sub_scores}
+    known = {*COMMENT_COLUMNS, *sub_scores, *(s.name for s in config.scores)}
     segments = [c for c in comments.columns if c not in known]
     comments = comments.copy()
     comments["non_answer"] = pd.array([is_non_answer(t) for t in comments["text"]], dtype=bool)
@@ -159,12 +167,59 @@ def discover(
 
 
 def drivers(comments: pd.DataFrame, tags: pd.DataFrame, config: KoeConfig) -> pd.DataFrame:
-    """Driver table per (theme, polarity) over all tags (see analysis.drivers)."""
+    """drivers.csv: per (theme, polarity) over all tags, for every score the comments have
+    (analysis.drivers for nps, analysis.metrics for the others; the ``metric`` column)."""
     cfg = config.drivers
-    return compute_drivers(
-        comments, tags, n_boot=cfg.n_boot, seed=config.seed, min_mentions=cfg.min_mentions,
-        alpha=cfg.alpha,
+    scales = [s for s in config.score_scales() if metric_column(s) in comments]
+    return all_metric_drivers(
+        comments, tags, scales, n_boot=cfg.n_boot, seed=config.seed,
+        min_mentions=cfg.min_mentions, alpha=cfg.alpha,
     )  # fmt: skip
+
+
+def metric_rows(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The drivers.csv rows of one metric (all rows of a table without a ``metric`` column)."""
+    if "metric" not in table:
+        return table
+    return table[table["metric"] == metric].reset_index(drop=True)
+
+
+def journey(
+    comments: pd.DataFrame, tags: pd.DataFrame, config: KoeConfig, segments: Sequence[str] = ()
+) -> dict[str, pd.DataFrame]:
+    """The tables of scores beyond NPS (koe.analysis.journey), by file name: segment_scores.csv
+    and score_trend.csv (every score per ``drivers.trend_period``; dated comments) when
+    koe.yaml declares ``scores``; journey.csv, journey_comparisons.csv, journey_drivers.csv
+    and churn_risk.csv when it declares a ``journey``; else {}."""
+    spec, cfg = config.journey, config.drivers
+    scales = config.score_scales()
+    tables = {}
+    if config.scores:
+        tables["segment_scores.csv"] = segment_scores(comments, segments, scales,
+                                                      min_n=cfg.min_n, alpha=cfg.alpha)  # fmt: skip
+        dated = comments[comments["date"].notna()]
+        periods = dated.assign(period=dated["date"].dt.to_period(cfg.trend_period).astype(str))
+        tables["score_trend.csv"] = segment_scores(periods, ["period"], scales,
+                                                   min_n=cfg.min_n, alpha=cfg.alpha)  # fmt: skip
+    if spec is None:
+        return tables
+    by_name = {s.name: s for s in scales}
+    risk = spec.risk_score or next((s.name for s in scales if s.kind in ("binary", "ordinal")),
+                                   config.primary_score)  # fmt: skip
+    comparisons = [(c.name, c.a, c.b) for c in spec.compare]
+    return {
+        **tables,
+        "journey.csv": journey_table(comments, spec.columns, scales, min_n=cfg.min_n,
+                                     alpha=cfg.alpha),
+        "journey_drivers.csv": journey_drivers(
+            comments, tags, spec.columns, scales, min_n=cfg.min_n, n_boot=cfg.segment_n_boot,
+            seed=config.seed, min_mentions=cfg.min_mentions, alpha=cfg.alpha),
+        "journey_comparisons.csv": compare_cells(comments, comparisons, scales,
+                                                 min_n=cfg.min_n, alpha=cfg.alpha),
+        "churn_risk.csv": churn_risk(comments, tags, spec.columns, by_name[risk],
+                                     min_n=cfg.min_n, min_mentions=cfg.min_mentions,
+                                     alpha=cfg.alpha),
+    }  # fmt: skip
 
 
 @dataclass
@@ -180,6 +235,7 @@ class AnalysisResult:
     nps_trend: pd.DataFrame
     segment_drivers: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict)
+    journey: dict[str, pd.DataFrame] = field(default_factory=dict)  # file name -> table
 
 
 def theme_names(tags: pd.DataFrame) -> dict[str, str]:
@@ -224,6 +280,7 @@ def analyze(
     )  # fmt: skip
     return AnalysisResult(
         drivers=drivers(comments, tags, config),
+        journey=journey(comments, tags, config, usable),
         regression=regression,
         segments=segment_table(comments, usable, combos=combos or None, min_n=cfg.min_n),
         trends=trends,
@@ -244,6 +301,14 @@ def analyze(
             "segments_skipped_too_wide": wide,
             "segment_combos": combos,
             "sub_scores_skipped": sub_scores[MAX_SUBSCORES:],
+            "primary_score": config.primary_score,
+            "scores": [
+                {"name": s.name, "kind": s.kind, "column": s.column, "range": [s.low, s.high],
+                 "unit": s.unit,
+                 "answered": int(pd.to_numeric(comments[metric_column(s)], errors="coerce")
+                                 .notna().sum())}
+                for s in config.score_scales()
+            ],
         },
     )
 
@@ -265,14 +330,17 @@ def route(
 
 
 def close_the_loop(
-    comments: pd.DataFrame, tags: pd.DataFrame, drivers: pd.DataFrame, segments: list[str]
+    comments: pd.DataFrame, tags: pd.DataFrame, drivers: pd.DataFrame, segments: list[str],
+    scores: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(follow_up, thank_you): detractors to contact and every respondent to thank.
 
-    See taggers.routing.follow_up_list and thank_you_list.
+    See taggers.routing.follow_up_list and thank_you_list; follow_up.csv also shows the
+    ``scores`` columns (CSAT, continuation, ...) before the segments.
     """
+    shown = [*(s for s in scores if s in comments), *segments]
     return (
-        follow_up_list(comments, tags, drivers=drivers, segments=segments),
+        follow_up_list(comments, tags, drivers=metric_rows(drivers, "nps"), segments=shown),
         thank_you_list(comments),
     )
 
@@ -344,6 +412,7 @@ def write_run_tables(
         subscores=analysis.subscores,
         nps_trend=analysis.nps_trend,
         segment_drivers=analysis.segment_drivers,
+        more=analysis.journey,
     )
     return files, tagged
 
@@ -365,13 +434,15 @@ def write_report(
     """Render report.html (koe.report) from the run's stage results and write it to ``path``.
 
     ``routed_counts`` and ``loop_counts``: rows per routed and close-the-loop file;
-    ``counts``: koe.manifest.run_counts.
+    ``counts``: koe.manifest.run_counts. The driver chart and table show the primary score's
+    rows; the other scores get a table each.
     """
+    primary = config.primary_score
     context = report_context(
         run_id=run_id,
         input_path=ingested.input_path,
         comments=ingested.comments,
-        drivers=driver_table,
+        drivers=metric_rows(driver_table, primary),
         emergent=discovery.themes,
         routed_counts=routed_counts,
         quarantine=ingested.quarantine,
@@ -384,4 +455,5 @@ def write_report(
         close_the_loop=loop_counts,
         mask_pii=config.mask_pii,
     )
+    context.update(score_context(driver_table, analysis.journey, config.score_scales(), primary))
     path.write_text(render_report(context), encoding="utf-8")

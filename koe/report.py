@@ -26,6 +26,7 @@ from koe.charts import FONT_STACK, driver_figure, driver_key, segment_figure, tr
 from koe.core.frames import THEME_SOURCES
 from koe.core.resources import resource_path
 from koe.core.safety import mask_personal_data
+from koe.core.scores import ScoreScale
 
 PLOTLY_BUNDLE = "plotly-basic.min.js"  # scatter, bar, pie: the traces koe's charts use
 MAX_DRILLDOWN_THEMES = 30
@@ -301,6 +302,53 @@ TOP_DRIVERS = 20
 MAX_SHOWN_DRIVERS = 30
 
 
+METRIC_TABLE_ROWS = 10
+RISK_ROWS = 15
+
+
+def score_context(driver_table: pd.DataFrame, journey: dict[str, pd.DataFrame],
+                  scales: list[ScoreScale], primary: str) -> dict[str, Any]:  # fmt: skip
+    """The report's parts for scores beyond NPS: the primary's label, a driver table per other
+    score (its largest impacts), the journey cells (one row per cell, one column per score),
+    the cell comparisons and the churn-risk view. ``journey``: AnalysisResult.journey."""
+    by_name = {s.name: s for s in scales}
+    label = "NPS" if primary == "nps" else f"{primary} ({by_name[primary].unit})"
+    tables = []
+    if "metric" in driver_table:
+        for scale in scales:
+            rows = driver_table[(driver_table["metric"] == scale.name) & ~driver_table["small_n"]]
+            if scale.name == primary or rows.empty:
+                continue
+            rows = rows.assign(shown=True).head(METRIC_TABLE_ROWS)
+            tables.append({"name": scale.name, "kind": scale.kind, "unit": scale.unit,
+                           "rows": rows.to_dict("records")})  # fmt: skip
+    cells = journey.get("journey.csv")
+    journey_rows, metrics = [], []
+    if cells is not None and not cells.empty:
+        metrics = [m for m in by_name if m in set(cells["metric"])]
+        for cell, group in cells.groupby("cell", sort=False):
+            per = {r["metric"]: r for r in group.to_dict("records")}
+            journey_rows.append({"cell": cell, "n": int(group["n"].max()),
+                                 "metrics": [per.get(m) for m in metrics]})  # fmt: skip
+    risk = journey.get("churn_risk.csv")
+    comparisons = journey.get("journey_comparisons.csv")
+    by_segment = journey.get("segment_scores.csv")
+    if by_segment is not None and not by_segment.empty:
+        by_segment = by_segment[by_segment["q_value"] < 0.05].sort_values("q_value", kind="stable")
+    return {
+        "segment_scores": [] if by_segment is None else by_segment.head(RISK_ROWS).to_dict(
+            "records"),
+        "metric_label": label,
+        "metric_tables": tables,
+        "journey_name": "" if cells is None or cells.empty else cells["journey"].iloc[0],
+        "journey_metrics": metrics,
+        "journey_rows": journey_rows,
+        "comparisons": [] if comparisons is None else comparisons.to_dict("records"),
+        "churn_risk": [] if risk is None else risk.head(RISK_ROWS).to_dict("records"),
+        "risk_metric": "" if risk is None or risk.empty else risk["metric"].iloc[0],
+    }
+
+
 def _with_shown(drivers: pd.DataFrame) -> pd.DataFrame:
     """``drivers`` plus ``shown`` (bool): the rows the report's table shows by default."""
     out = drivers.copy()
@@ -328,7 +376,7 @@ def render_report(context: dict[str, Any]) -> str:
         fmt=_fmt,
         num=_num,
         pct=lambda a, b: f"{100 * a / b:.0f}%" if b else "–",
-        bar=lambda v: 0 if v is None or math.isnan(v) else max(1, round(abs(v) * scale)),
+        bar=lambda v: 0 if v is None or math.isnan(v) else min(160, max(1, round(abs(v) * scale))),
     )
     page = env.get_template("report.html.j2").render(**context)
     refs = external_references(page)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from koe.analysis.drivers import DRIVER_COLUMNS
 from koe.cli import app
 from koe.report import external_references
 from koe.store import RunStore
@@ -104,6 +105,14 @@ def test_report_is_self_contained_html(two_runs):
     assert "顧客の声" in html and "<table>" in html
     # plotly.js is inlined once (its code names URLs it never loads); no element loads anything
     assert external_references(html) == [] and html.count("* plotly.js (basic - minified) v") == 1
+
+
+def test_an_nps_only_config_gets_nps_drivers_and_no_journey_tables(two_runs):
+    drivers = pd.read_csv(two_runs[0] / "drivers.csv")
+    assert list(drivers.columns) == [*DRIVER_COLUMNS, "metric"] and len(drivers) > 10
+    assert set(drivers["metric"]) == {"nps"}
+    for name in ("journey.csv", "journey_comparisons.csv", "churn_risk.csv"):
+        assert not (two_runs[0] / name).exists()
 
 
 def test_seeded_rerun_gives_identical_tags_clusters_and_drivers(two_runs):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from koe.core.frames import COMMENT_COLUMNS
+from koe.core.scores import ScoreScale
 from koe.ingest.readers import IngestError
 
 logger = logging.getLogger(__name__)
@@ -35,10 +36,12 @@ class ColumnMapping:
     customer_id: str | None = "customer_id"
     sub_scores: tuple[str, ...] = ()
     segments: tuple[str, ...] | None = None
+    scores: tuple[ScoreScale, ...] = ()  # more score columns (CSAT, CES, ...), by metric name
 
     def __post_init__(self) -> None:
         # Accept lists from config files while keeping the mapping hashable.
         object.__setattr__(self, "sub_scores", tuple(self.sub_scores))
+        object.__setattr__(self, "scores", tuple(self.scores))
         if self.segments is not None:
             object.__setattr__(self, "segments", tuple(self.segments))
         for field in ("id", "text", "score"):
@@ -77,6 +80,7 @@ class _Resolved:
     customer_id: int | None
     sub_scores: tuple[tuple[str, int], ...]
     segments: tuple[tuple[str, int], ...]
+    scores: tuple[tuple[ScoreScale, int], ...] = ()
 
 
 def resolve_columns(raw: pd.DataFrame, mapping: ColumnMapping, label: str) -> _Resolved:
@@ -92,6 +96,7 @@ def resolve_columns(raw: pd.DataFrame, mapping: ColumnMapping, label: str) -> _R
     id_pos, text_pos, score_pos = find(mapping.id), find(mapping.text), find(mapping.score)
     sub_scores = [(name, find(name)) for name in mapping.sub_scores]
     segments = [(name, find(name)) for name in mapping.segments or ()]
+    scores = [(scale, find(scale.column)) for scale in mapping.scores]
     if missing:
         present = ", ".join(repr(c) for c in columns) or "(none)"
         hint = "Check the header row, the column mapping and the file encoding."
@@ -106,16 +111,17 @@ def resolve_columns(raw: pd.DataFrame, mapping: ColumnMapping, label: str) -> _R
 
     reserved = set(COMMENT_COLUMNS)
     explicit = [name for name, _ in sub_scores] + [name for name, _ in segments]
+    explicit += [scale.name for scale, _ in scores]
     clashes = sorted({n for n in explicit if n in reserved or explicit.count(n) > 1})
     if clashes:
         raise IngestError(
-            f"{label}: sub-score/segment column name(s) {', '.join(map(repr, clashes))} clash "
+            f"{label}: sub-score/segment/score name(s) {', '.join(map(repr, clashes))} clash "
             f"with CommentFrame columns {COMMENT_COLUMNS} or are listed twice"
         )
     if mapping.segments is None:
         used = {id_pos, text_pos, score_pos, date_pos, customer_pos}
-        used.update(pos for _, pos in sub_scores)
-        taken = reserved | {name for name, _ in sub_scores}
+        used.update(pos for _, pos in (*sub_scores, *scores))
+        taken = reserved | {name for name, _ in sub_scores} | {s.name for s, _ in scores}
         segments = []
         for pos, column in enumerate(columns):
             name = _header_key(column)
@@ -134,4 +140,5 @@ def resolve_columns(raw: pd.DataFrame, mapping: ColumnMapping, label: str) -> _R
         customer_id=customer_pos,
         sub_scores=tuple(sub_scores),  # type: ignore[arg-type]
         segments=tuple(segments),  # type: ignore[arg-type]
+        scores=tuple(scores),  # type: ignore[arg-type]
     )

@@ -175,8 +175,10 @@ def prepare_comments(
 
     Every row of `raw` ends in exactly one of the two frames, in input order; `source_row` is
     its 1-based position in `raw`. A row gets the first reason that applies, checked in this
-    order: undecodable_row / malformed_row (a record the reader could not read, see
-    koe.ingest.rows; detail starts with its physical line, text is the raw record);
+    order (more score columns, ``mapping.scores``, right after the 0-10 score; see
+    koe.core.scores, an empty one is NaN): undecodable_row / malformed_row (a record the
+    reader could not read, see koe.ingest.rows; detail starts with its physical line, text
+    is the raw record);
     missing_id / invalid_id (see normalize_id); duplicate_id (the first occurrence of an id
     in the file owns it, even if that row is itself quarantined for another reason; the
     detail names that row);
@@ -211,6 +213,8 @@ def prepare_comments(
     raw_texts = _strings(raw, cols.text)
     raw_scores = _strings(raw, cols.score)
     raw_dates = _strings(raw, cols.date)
+    raw_more = [(scale, _strings(raw, pos)) for scale, pos in cols.scores]
+    more_values: dict[str, list[float]] = {scale.name: [] for scale, _ in raw_more}
 
     accepted: list[int] = []  # 0-based positions
     ids: list[str] = []
@@ -230,6 +234,12 @@ def prepare_comments(
         date = np.datetime64("NaT", "ns")
         if not reason:
             score, reason, detail = _check_score(raw_scores[pos])
+        values: list[float] = []
+        for scale, cells in raw_more:
+            if reason:
+                break
+            value, reason, detail = scale.parse(cells[pos])
+            values.append(value)
         if not reason:
             text, reason, detail = check_text(raw_texts[pos])
         if not reason:
@@ -263,6 +273,8 @@ def prepare_comments(
         texts.append(text)
         scores.append(score)  # type: ignore[arg-type]  # not None when there is no reason
         dates.append(date)
+        for (scale, _), value in zip(raw_more, values, strict=True):
+            more_values[scale.name].append(value)
 
     customer_ids = _strings(raw, cols.customer_id)
     comments = pd.DataFrame(
@@ -279,8 +291,10 @@ def prepare_comments(
         }
     )
     for name, col_pos in cols.sub_scores:
-        values = _strings(raw, col_pos)
-        comments[name] = np.array([_parse_float(values[p]) for p in accepted], dtype=np.float64)
+        cells = _strings(raw, col_pos)
+        comments[name] = np.array([_parse_float(cells[p]) for p in accepted], dtype=np.float64)
+    for name, parsed in more_values.items():
+        comments[name] = np.array(parsed, dtype=np.float64)
     for name, col_pos in cols.segments:
         values = _strings(raw, col_pos)
         comments[name] = pd.array(

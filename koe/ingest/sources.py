@@ -140,6 +140,7 @@ def column_mapping(config: KoeConfig, sub_scores: Sequence[str]) -> ColumnMappin
         id=columns.id, text=columns.text, score=columns.score, date=columns.date,
         customer_id=columns.customer_id, sub_scores=tuple(sub_scores),
         segments=tuple(config.segments) if config.segments is not None else None,
+        scores=tuple(s.scale() for s in config.scores),
     )  # fmt: skip
 
 
