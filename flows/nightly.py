@@ -92,8 +92,7 @@ def nightly(
         run_folder = RunFolder(out, run.run_id)
         folder = run_folder.open()
         routed_counts = tasks.write_routed(routed, folder / "routed", mask_pii=config.mask_pii)
-        follow_up, thank_you = tasks.close_the_loop(comments, tags, driver_table, segments,
-                                                    [s.name for s in config.scores])
+        follow_up, thank_you = tasks.close_the_loop(comments, tags, driver_table, segments, config)
         loop_counts = tasks.write_close_the_loop(follow_up, thank_you, folder / "routed",
                                                  mask_pii=config.mask_pii)  # fmt: skip
         tables, tagged = tasks.write_tables(folder, quote(ingested), tags, discovery, analysis,
@@ -134,6 +133,9 @@ def pause_point(stage: str) -> None:
     ``$KOE_PAUSE_FILE`` and waits there to be killed (tests/test_crash.py). A no-op otherwise."""
     if os.environ.get("KOE_PAUSE_AT") != stage:
         return
-    Path(os.environ["KOE_PAUSE_FILE"]).write_text(f"{os.getpid()} {stage}\n", encoding="utf-8")
+    pause = Path(os.environ["KOE_PAUSE_FILE"])
+    partial = pause.with_name(pause.name + ".partial")
+    partial.write_text(f"{os.getpid()} {stage}\n", encoding="utf-8")
+    partial.replace(pause)  # atomic: the test never reads a pause file without its pid
     while True:
         time.sleep(0.5)

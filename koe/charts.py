@@ -41,12 +41,15 @@ def _figure_html(fig: go.Figure, div_id: str) -> Markup:
     )  # fmt: skip
 
 
-def trend_figure(weekly: pd.DataFrame, overall: dict[str, Any]) -> Markup | None:
-    """Weekly NPS with its 95% interval; periods below min_n drawn hollow."""
+def trend_figure(weekly: pd.DataFrame, overall: dict[str, Any], label: str = "NPS",
+                 y_range: tuple[float, float] = (-100, 100)) -> Markup | None:  # fmt: skip
+    """Weekly NPS (or another score, ``label``: its values in the ``nps`` column) with its 95%
+    interval; periods below min_n drawn hollow."""
     if weekly.empty:
         return None
     fig = go.Figure()
-    for small, symbol, name in ((False, "circle", "NPS"), (True, "circle-open", "NPS (small n)")):
+    for small, symbol, name in ((False, "circle", label), (True, "circle-open",
+                                                         f"{label} (small n)")):  # fmt: skip
         part = weekly[weekly["small_n"] == small]
         if part.empty:
             continue
@@ -58,7 +61,8 @@ def trend_figure(weekly: pd.DataFrame, overall: dict[str, Any]) -> Markup | None
                          "array": (part["ci_high"] - part["nps"]).tolist(),
                          "arrayminus": (part["nps"] - part["ci_low"]).tolist()},
                 customdata=part[["n", "ci_low", "ci_high"]].to_numpy(),
-                hovertemplate="week of %{x}<br>NPS %{y:.1f} (95% CI %{customdata[1]:.1f} … "
+                hovertemplate="week of %{x}<br>" + _plain(label)
+                + " %{y:.1f} (95% CI %{customdata[1]:.1f} … "
                 "%{customdata[2]:.1f})<br>n = %{customdata[0]}<extra></extra>",
             )
         )  # fmt: skip
@@ -73,7 +77,7 @@ def trend_figure(weekly: pd.DataFrame, overall: dict[str, Any]) -> Markup | None
             y=overall["nps"], line_dash="dot", line_color="#666",
             annotation_text=f"overall {overall['nps']:+.1f}",
         )  # fmt: skip
-    fig.update_layout(xaxis_title="week", yaxis_title="NPS", yaxis_range=[-100, 100])
+    fig.update_layout(xaxis_title="week", yaxis_title=_plain(label), yaxis_range=list(y_range))
     fig.update_xaxes(type="category")
     return _figure_html(fig, "fig-trend")
 
@@ -89,8 +93,10 @@ def _top_drivers(rows: pd.DataFrame, label_top: int) -> list:
     return list(rows["impact"].astype(float).abs().nlargest(label_top).index)
 
 
-def driver_figure(drivers: pd.DataFrame, label_top: int = 10) -> Markup | None:
-    """Theme volume (mentions) vs impact on NPS with bootstrap CIs, colored by polarity."""
+def driver_figure(drivers: pd.DataFrame, label_top: int = 10,
+                  label: str = "NPS") -> Markup | None:  # fmt: skip
+    """Theme volume (mentions) vs impact on NPS (or the score ``label`` names) with bootstrap
+    CIs, colored by polarity."""
     rows = _charted_drivers(drivers)
     if rows.empty:
         return None
@@ -121,14 +127,15 @@ def driver_figure(drivers: pd.DataFrame, label_top: int = 10) -> Markup | None:
                     part["impact_ci_low"], part["impact_ci_high"], part["q_value"], strict=True,
                 )),
                 hovertemplate="<b>%{customdata[0]}</b> (%{customdata[1]})<br>"
-                "mentions %{x} · NPS mentioning %{customdata[2]:.1f}<br>"
+                "mentions %{x} · " + _plain(label) + " mentioning %{customdata[2]:.1f}<br>"
                 "impact %{y:+.2f} (95% CI %{customdata[3]:+.2f} … %{customdata[4]:+.2f})"
                 "<br>q = %{customdata[5]:.3f}<extra>" + polarity + "</extra>",
             )
         )  # fmt: skip
     fig.add_hline(y=0, line_color="#999", line_width=1)
     fig.update_layout(
-        xaxis_title="mentions (comments, log scale)", yaxis_title="impact on overall NPS (points)",
+        xaxis_title="mentions (comments, log scale)",
+        yaxis_title=f"impact on overall {_plain(label)}" + (" (points)" if label == "NPS" else ""),
         legend_title_text="polarity", height=520, margin={"r": 140, "t": 40},
     )  # fmt: skip
     # volumes span orders of magnitude: on a log axis the many small themes do not pile up

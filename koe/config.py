@@ -45,7 +45,7 @@ class ColumnsConfig(_Strict):
 
     id: str = "id"
     text: str = "text"
-    score: str = "score"
+    score: str | None = "score"  # the 0-10 recommend score; null: a survey without one
     date: str = "date"
     customer_id: str = "customer_id"
 
@@ -213,7 +213,9 @@ class KoeConfig(_Strict):
                 s.scale()
             except ValueError as exc:
                 raise ValueError(str(exc)) from None
-        known = ["nps", *names]
+        known = ["nps", *names] if self.columns.score is not None else names
+        if not known:
+            raise ValueError("columns.score is null: declare the survey's scores under scores:")
         wanted = [self.primary_score]
         if self.journey is not None and self.journey.risk_score is not None:
             wanted.append(self.journey.risk_score)
@@ -223,8 +225,9 @@ class KoeConfig(_Strict):
         return self
 
     def score_scales(self) -> list[ScoreScale]:
-        """Every score's scale, the 0-10 recommend score (nps) first."""
-        return [NPS_SCALE, *(s.scale() for s in self.scores)]
+        """Every score's scale, the 0-10 recommend score (nps) first when there is one."""
+        more = [s.scale() for s in self.scores]
+        return more if self.columns.score is None else [NPS_SCALE, *more]
 
     def routing_rules(self, departments: Sequence[str] | None = None) -> list[RoutingRule]:
         """koe.yaml's ``routing``, else the default rules fitted to ``departments`` (those the

@@ -29,6 +29,7 @@ from koe.analysis.subscores import MAX_SUBSCORES, subscore_drivers
 from koe.analysis.trends import early_warnings, theme_trends
 from koe.config import SAMPLE_INPUT, KoeConfig
 from koe.core.frames import COMMENT_COLUMNS, THEME_SOURCES
+from koe.core.scores import ScoreScale
 from koe.ingest.normalize import is_non_answer
 from koe.ingest.sources import column_mapping, prepare_sources, read_input
 from koe.manifest import run_messages
@@ -64,6 +65,17 @@ def input_path_of(config: KoeConfig) -> Path:
     return Path(config.input) if config.input is not None else SAMPLE_INPUT
 
 
+def primary_classes(comments: pd.DataFrame, config: KoeConfig) -> pd.Series:
+    """A survey without a 0-10 score puts its primary score's classes in ``nps_class``: high ->
+    promoter, mid -> passive, low -> detractor (koe.core.scores), so routing rules, follow-up
+    and thank-you lists work unchanged; <NA> where the score is missing."""
+    scale = next(s for s in config.score_scales() if s.name == config.primary_score)
+    values = pd.to_numeric(comments[scale.name], errors="coerce").to_numpy(dtype=float)
+    names = {"high": "promoter", "mid": "passive", "low": "detractor"}
+    return pd.Series(pd.array([names.get(c, pd.NA) for c in scale.classes(values)],
+                              dtype="string"), index=comments.index)  # fmt: skip
+
+
 def ingest(config: KoeConfig, store: RunStore | None = None) -> IngestResult:
     """Read the input and split it into accepted comments and quarantined rows.
 
@@ -90,6 +102,8 @@ def ingest(config: KoeConfig, store: RunStore | None = None) -> IngestResult:
     segments = [c for c in comments.columns if c not in known]
     comments = comments.copy()
     comments["non_answer"] = pd.array([is_non_answer(t) for t in comments["text"]], dtype=bool)
+    if config.columns.score is None:  # no 0-10 score: the classes of the primary score
+        comments["nps_class"] = primary_classes(comments, config)
     return IngestResult(
         comments=comments,
         quarantine=quarantine,
@@ -184,6 +198,17 @@ def metric_rows(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     return table[table["metric"] == metric].reset_index(drop=True)
 
 
+def risk_scale(config: KoeConfig) -> ScoreScale:
+    """The journey's risk score: ``journey.risk_score``, else the first binary or ordinal score
+    (continuation intent), else the primary score."""
+    scales = config.score_scales()
+    wanted = config.journey.risk_score if config.journey is not None else None
+    if wanted is None:
+        wanted = next((s.name for s in scales if s.kind in ("binary", "ordinal")),
+                      config.primary_score)  # fmt: skip
+    return next(s for s in scales if s.name == wanted)
+
+
 def journey(
     comments: pd.DataFrame, tags: pd.DataFrame, config: KoeConfig, segments: Sequence[str] = ()
 ) -> dict[str, pd.DataFrame]:
@@ -203,9 +228,6 @@ def journey(
                                                    min_n=cfg.min_n, alpha=cfg.alpha)  # fmt: skip
     if spec is None:
         return tables
-    by_name = {s.name: s for s in scales}
-    risk = spec.risk_score or next((s.name for s in scales if s.kind in ("binary", "ordinal")),
-                                   config.primary_score)  # fmt: skip
     comparisons = [(c.name, c.a, c.b) for c in spec.compare]
     return {
         **tables,
@@ -216,7 +238,7 @@ def journey(
             seed=config.seed, min_mentions=cfg.min_mentions, alpha=cfg.alpha),
         "journey_comparisons.csv": compare_cells(comments, comparisons, scales,
                                                  min_n=cfg.min_n, alpha=cfg.alpha),
-        "churn_risk.csv": churn_risk(comments, tags, spec.columns, by_name[risk],
+        "churn_risk.csv": churn_risk(comments, tags, spec.columns, risk_scale(config),
                                      min_n=cfg.min_n, min_mentions=cfg.min_mentions,
                                      alpha=cfg.alpha),
     }  # fmt: skip
@@ -331,16 +353,24 @@ def route(
 
 def close_the_loop(
     comments: pd.DataFrame, tags: pd.DataFrame, drivers: pd.DataFrame, segments: list[str],
-    scores: Sequence[str] = (),
+    config: KoeConfig | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(follow_up, thank_you): detractors to contact and every respondent to thank.
 
-    See taggers.routing.follow_up_list and thank_you_list; follow_up.csv also shows the
-    ``scores`` columns (CSAT, continuation, ...) before the segments.
+    See taggers.routing.follow_up_list and thank_you_list. With ``config``'s scores,
+    follow_up.csv shows their columns before the segments; with its journey, the respondents
+    whose risk score is low (continuation intent "no", ...) are on it too, with a ``reason``.
     """
-    shown = [*(s for s in scores if s in comments), *segments]
+    scores = [s.name for s in config.scores if s.name in comments] if config else []
+    also = None
+    if config is not None and config.journey is not None:
+        risk = risk_scale(config)
+        values = pd.to_numeric(comments[metric_column(risk)], errors="coerce").to_numpy(float)
+        low = risk.classes(values) == "low"
+        also = {cid: f"{risk.name}: low" for cid in comments.loc[low, "id"]}
     return (
-        follow_up_list(comments, tags, drivers=metric_rows(drivers, "nps"), segments=shown),
+        follow_up_list(comments, tags, drivers=metric_rows(drivers, "nps"),
+                       segments=[*scores, *segments], also=also),
         thank_you_list(comments),
     )
 
@@ -455,5 +485,6 @@ def write_report(
         close_the_loop=loop_counts,
         mask_pii=config.mask_pii,
     )
-    context.update(score_context(driver_table, analysis.journey, config.score_scales(), primary))
+    context.update(score_context(driver_table, analysis.journey, config.score_scales(), primary,
+                                 ingested.comments))
     path.write_text(render_report(context), encoding="utf-8")

@@ -21,6 +21,8 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from koe import __version__
+from koe.analysis.journey import overall_scores
+from koe.analysis.metrics import metric_range
 from koe.analysis.nps import nps_by_period, nps_summary
 from koe.charts import FONT_STACK, driver_figure, driver_key, segment_figure, trend_figure
 from koe.core.frames import THEME_SOURCES
@@ -307,10 +309,12 @@ RISK_ROWS = 15
 
 
 def score_context(driver_table: pd.DataFrame, journey: dict[str, pd.DataFrame],
-                  scales: list[ScoreScale], primary: str) -> dict[str, Any]:  # fmt: skip
-    """The report's parts for scores beyond NPS: the primary's label, a driver table per other
-    score (its largest impacts), the journey cells (one row per cell, one column per score),
-    the cell comparisons and the churn-risk view. ``journey``: AnalysisResult.journey."""
+                  scales: list[ScoreScale], primary: str,
+                  comments: pd.DataFrame | None = None) -> dict[str, Any]:  # fmt: skip
+    """The report's parts for scores beyond NPS: the primary's label, a card per other score
+    (from ``comments``), a driver table per other score (its largest impacts), the journey
+    cells (one row per cell, one column per score), the cell comparisons and the churn-risk
+    view. ``journey``: AnalysisResult.journey."""
     by_name = {s.name: s for s in scales}
     label = "NPS" if primary == "nps" else f"{primary} ({by_name[primary].unit})"
     tables = []
@@ -335,7 +339,23 @@ def score_context(driver_table: pd.DataFrame, journey: dict[str, pd.DataFrame],
     by_segment = journey.get("segment_scores.csv")
     if by_segment is not None and not by_segment.empty:
         by_segment = by_segment[by_segment["q_value"] < 0.05].sort_values("q_value", kind="stable")
+    more = [s for s in scales if s.name != "nps"]
+    charts = {}
+    if primary != "nps":  # the charts follow the primary score
+        rows = driver_table[driver_table["metric"] == primary] if "metric" in driver_table else None
+        if rows is not None:
+            charts["driver_chart"] = driver_figure(rows, label=label)
+        trend = journey.get("score_trend.csv")
+        if trend is not None:
+            mine = trend[trend["metric"] == primary].rename(columns={"cell": "period",
+                                                                     "value": "nps"})  # fmt: skip
+            cards = overall_scores(comments, [by_name[primary]]) if comments is not None else []
+            charts["trend_chart"] = trend_figure(
+                mine, {"nps": cards[0]["value"] if cards else math.nan}, label=label,
+                y_range=metric_range(by_name[primary]))  # fmt: skip
     return {
+        **charts,
+        "score_cards": overall_scores(comments, more) if comments is not None else [],
         "segment_scores": [] if by_segment is None else by_segment.head(RISK_ROWS).to_dict(
             "records"),
         "metric_label": label,

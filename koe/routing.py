@@ -8,7 +8,7 @@ such as detractors with a negative support theme -> support follow-up.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -128,6 +128,7 @@ def follow_up_list(
     *,
     drivers: pd.DataFrame | None = None,
     segments: Sequence[str] = (),
+    also: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Detractors to contact (close the loop): one row per detractor response.
 
@@ -139,6 +140,9 @@ def follow_up_list(
         drivers: drivers.csv frame; when given, a comment's negative themes are ordered by the
             theme's negative impact on the NPS (most harmful first), else by position.
         segments: segment columns to copy.
+        also: more responses to contact, id -> why (e.g. "continuation: low", the journey's
+            risk score); with it, a last column ``reason`` says why each row is there
+            ("detractor", the given reason, or both joined by "; ").
 
     Returns:
         customer_id, id, date, score, nps_class, <segments>, main_negative_themes
@@ -155,7 +159,9 @@ def follow_up_list(
     for tag in negative.sort_values(["id", "start"], kind="stable").to_dict("records"):
         by_id[tag["id"]].append(tag)
     columns = ["customer_id", "id", "date", "score", "nps_class", *segments, "text"]
-    out = comments[comments["nps_class"] == "detractor"].reindex(columns=columns).copy()
+    detractor = (comments["nps_class"] == "detractor").fillna(False).to_numpy(dtype=bool)
+    extra = comments["id"].isin(set(also or {})).to_numpy()
+    out = comments[detractor | extra].reindex(columns=columns).copy()
     themes, owners, evidence = [], [], []
     for cid in out["id"]:
         first_seen: dict[str, dict] = {}
@@ -178,7 +184,13 @@ def follow_up_list(
         na_position="last",
         kind="stable",
     )
-    return out.drop(columns=["_no_contact", "_date"]).reset_index(drop=True)
+    out = out.drop(columns=["_no_contact", "_date"]).reset_index(drop=True)
+    if also is not None:
+        why = {cid: "detractor" for cid in comments.loc[detractor, "id"]}
+        for cid, reason in also.items():
+            why[cid] = f"{why[cid]}; {reason}" if cid in why else reason
+        out["reason"] = out["id"].map(why)
+    return out
 
 
 def thank_you_list(comments: pd.DataFrame) -> pd.DataFrame:

@@ -168,6 +168,13 @@ def test_a_survey_with_csat_ces_continuation_and_a_journey_runs_end_to_end(journ
     assert len(detractors_below) > 10
     assert set(detractors_below["id"]) <= set(follow["id"])
     assert {"csat", "continuation", "trouble", "response"} <= set(follow.columns)
+    said_no = tagged[tagged["continuation"] == 0]
+    assert set(said_no["id"]) <= set(follow["id"])  # the churn risk is followed up too
+    reasons = follow.set_index("id")["reason"]
+    assert (reasons[list(detractors_below["id"])].str.startswith("detractor")).all()
+    assert set(reasons) <= {"detractor", "continuation: low", "detractor; continuation: low"}
+    assert len(follow) == len(set(tagged.loc[tagged["nps_class"] == "detractor", "id"])
+                              | set(said_no["id"]))  # fmt: skip
     html = (folder / "report.html").read_text(encoding="utf-8")
     for marker in ('id="journey-table"', 'id="churn-risk-table"', 'id="comparison-table"',
                    'id="drivers-csat"', 'id="drivers-continuation"', "below vs above expectation"):
@@ -207,3 +214,37 @@ def test_the_report_leads_with_the_primary_score_and_tables_the_others():
     assert "Drivers / csat (top-box share, %)を動かすテーマ" in html
     assert 'id="drivers-nps"' in html and "csat (top-box share, %) mentioning" in html
     assert "Drivers / NPSを動かすテーマ" in render_report(context())  # an NPS-only report
+
+
+def test_a_survey_without_a_recommend_score_runs_on_its_primary_score(prefect_harness, tmp_path):
+    """columns.score: null: no NPS anywhere; nps_class holds the primary's classes, so routing,
+    follow-up and the report work from CSAT."""
+    survey = pd.read_csv(journey_survey(tmp_path / "full.csv"), dtype=str, keep_default_na=False)
+    survey.drop(columns=["score"]).to_csv(tmp_path / "csat_only.csv", index=False)
+    config = tmp_path / "koe.yaml"
+    config.write_text("columns: {score: null}\nprimary_score: csat\n" + JOURNEY_CONFIG,
+                      encoding="utf-8")  # fmt: skip
+    result = CliRunner().invoke(app, ["run", "--input", str(tmp_path / "csat_only.csv"),
+                                      "--config", str(config), "--out", str(tmp_path / "runs")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    folder = Path(result.output.split("finished: ")[1].split()[0])
+    quarantine = pd.read_csv(folder / "quarantine.csv", dtype=str)
+    assert "missing_score" not in set(quarantine["reason"])  # no 0-10 score is asked for
+    assert set(quarantine.loc[quarantine["id"].isin(["BAD1", "BAD2"]), "reason"]) == {
+        "score_out_of_range", "invalid_score"}
+    drivers = pd.read_csv(folder / "drivers.csv")
+    assert drivers["metric"].drop_duplicates().tolist() == ["csat", "ces", "continuation"]
+    tagged = pd.read_parquet(folder / "tagged.parquet")
+    assert tagged["score"].isna().all()
+    expected = tagged["csat"].map({1: "detractor", 2: "detractor", 3: "passive", 4: "promoter",
+                                   5: "promoter"})  # fmt: skip
+    assert (tagged["nps_class"] == expected).all()
+    follow = pd.read_csv(folder / "routed" / "follow_up.csv", dtype=str)
+    assert set(tagged.loc[tagged["csat"] <= 2, "id"]) <= set(follow["id"])
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    assert "Drivers / csat (top-box share, %)を動かすテーマ" in html
+    assert 'id="overall-csat"' in html and 'id="overall-nps"' not in html
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("columns: {score: null}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="declare the survey's scores"):
+        load_config(bad)

@@ -239,3 +239,17 @@ def segment_scores(comments: pd.DataFrame, segments: Sequence[str],
     table = pd.concat(parts, ignore_index=True)
     table["q_value"] = benjamini_hochberg(table["p_value"].to_numpy(dtype=float))
     return table.reset_index(drop=True)
+
+
+def overall_scores(comments: pd.DataFrame, scales: Sequence[ScoreScale],
+                   alpha: float = 0.05) -> list[dict]:  # fmt: skip
+    """Each score over every respondent: name, kind, unit, n, value, ci_low, ci_high."""
+    z = stats.norm.ppf(1 - alpha / 2)
+    out = []
+    for scale in scales:
+        v, _ = _values(comments, scale)
+        value, low, high = _interval(v, scale, z)
+        out.append({"name": scale.name, "kind": scale.kind, "unit": scale.unit,
+                    "n": int((~np.isnan(v)).sum()), "value": value, "ci_low": low,
+                    "ci_high": high})  # fmt: skip
+    return out

@@ -31,7 +31,7 @@ class ColumnMapping:
 
     id: str = "id"
     text: str = "text"
-    score: str = "score"
+    score: str | None = "score"  # None: no 0-10 score (score and nps_class stay <NA>)
     date: str | None = "date"
     customer_id: str | None = "customer_id"
     sub_scores: tuple[str, ...] = ()
@@ -46,6 +46,8 @@ class ColumnMapping:
             object.__setattr__(self, "segments", tuple(self.segments))
         for field in ("id", "text", "score"):
             value = getattr(self, field)
+            if field == "score" and value is None:
+                continue
             if not isinstance(value, str) or not value.strip():
                 raise IngestError(f"ColumnMapping.{field} must be a non-empty column name")
 
@@ -75,7 +77,7 @@ def find_column(columns: list[str], name: str) -> int | None:
 class _Resolved:
     id: int
     text: int
-    score: int
+    score: int | None
     date: int | None
     customer_id: int | None
     sub_scores: tuple[tuple[str, int], ...]
@@ -93,7 +95,8 @@ def resolve_columns(raw: pd.DataFrame, mapping: ColumnMapping, label: str) -> _R
             missing.append(name)
         return pos
 
-    id_pos, text_pos, score_pos = find(mapping.id), find(mapping.text), find(mapping.score)
+    id_pos, text_pos = find(mapping.id), find(mapping.text)
+    score_pos = find(mapping.score) if mapping.score is not None else None
     sub_scores = [(name, find(name)) for name in mapping.sub_scores]
     segments = [(name, find(name)) for name in mapping.segments or ()]
     scores = [(scale, find(scale.column)) for scale in mapping.scores]
@@ -135,7 +138,7 @@ def resolve_columns(raw: pd.DataFrame, mapping: ColumnMapping, label: str) -> _R
     return _Resolved(
         id=id_pos,  # type: ignore[arg-type]  # not None: checked above
         text=text_pos,  # type: ignore[arg-type]
-        score=score_pos,  # type: ignore[arg-type]
+        score=score_pos,
         date=date_pos,
         customer_id=customer_pos,
         sub_scores=tuple(sub_scores),  # type: ignore[arg-type]

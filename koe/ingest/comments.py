@@ -232,7 +232,7 @@ def prepare_comments(
         score: int | None = None
         text = ""
         date = np.datetime64("NaT", "ns")
-        if not reason:
+        if not reason and cols.score is not None:
             score, reason, detail = _check_score(raw_scores[pos])
         values: list[float] = []
         for scale, cells in raw_more:
@@ -282,7 +282,8 @@ def prepare_comments(
             "id": pd.array(ids, dtype="string"),
             "text": pd.array(texts, dtype="string"),
             "score": pd.array(scores, dtype="Int64"),
-            "nps_class": pd.array([nps_class(s) for s in scores], dtype="string"),
+            "nps_class": pd.array([nps_class(s) if s is not None else pd.NA for s in scores],
+                                  dtype="string"),
             "date": np.array(dates, dtype="datetime64[ns]"),
             "customer_id": pd.array(
                 [_safe(customer_ids[p].strip()) or pd.NA for p in accepted], dtype="string"
