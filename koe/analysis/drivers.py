@@ -298,16 +298,8 @@ def compute_drivers(
     det = s <= DETRACTOR_MAX
     n_prom, n_det = int(prom.sum()), int(det.sum())
 
-    # One sparse row per (theme, polarity): x[k, i] = 1 if comment i mentions row k.
-    keys = pairs[["theme", "polarity"]].drop_duplicates().reset_index(drop=True)
-    pol_rank = {p: i for i, p in enumerate(DRIVER_POLARITIES)}
-    keys["_pol_rank"] = keys["polarity"].map(pol_rank)
-    keys = keys.sort_values(["theme", "_pol_rank"], kind="stable").reset_index(drop=True)
-    key_code = pd.MultiIndex.from_frame(keys[["theme", "polarity"]]).get_indexer(
-        pd.MultiIndex.from_frame(pairs[["theme", "polarity"]])
-    )
+    keys, x = mention_matrix(pairs, n)
     k = len(keys)
-    x = sparse.csr_matrix((np.ones(len(pairs)), (key_code, pairs["pos"].to_numpy())), shape=(k, n))
 
     n_m = np.asarray(x.sum(axis=1)).ravel()
     p_m = x @ prom.astype(float)
@@ -369,8 +361,28 @@ def compute_drivers(
     for c in _STR_COLUMNS:
         out[c] = out[c].astype("str")
 
-    # Sort: ranked rows by |impact| desc (NaN last), then small_n rows by mentions desc;
-    # ties by theme id, then polarity order.
+    return in_driver_order(out, keys, impact, small, n_m)
+
+
+def mention_matrix(pairs: pd.DataFrame, n: int) -> tuple[pd.DataFrame, sparse.csr_matrix]:
+    """(keys, x): the (theme, polarity) rows sorted by theme then polarity order (with
+    ``_pol_rank``), and one sparse row per key: x[k, i] = 1 if comment i mentions row k."""
+    keys = pairs[["theme", "polarity"]].drop_duplicates().reset_index(drop=True)
+    pol_rank = {p: i for i, p in enumerate(DRIVER_POLARITIES)}
+    keys["_pol_rank"] = keys["polarity"].map(pol_rank)
+    keys = keys.sort_values(["theme", "_pol_rank"], kind="stable").reset_index(drop=True)
+    key_code = pd.MultiIndex.from_frame(keys[["theme", "polarity"]]).get_indexer(
+        pd.MultiIndex.from_frame(pairs[["theme", "polarity"]])
+    )
+    shape = (len(keys), n)
+    return keys, sparse.csr_matrix((np.ones(len(pairs)), (key_code, pairs["pos"].to_numpy())),
+                                   shape=shape)  # fmt: skip
+
+
+def in_driver_order(out: pd.DataFrame, keys: pd.DataFrame, impact: np.ndarray,
+                    small: np.ndarray, n_m: np.ndarray) -> pd.DataFrame:  # fmt: skip
+    """Rows ranked by |impact| desc (NaN last), then the small_n rows by mentions desc; ties by
+    theme id, then polarity order."""
     abs_impact = np.abs(impact)
     order_key = pd.DataFrame(
         {

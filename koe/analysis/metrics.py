@@ -28,7 +28,6 @@ from koe.analysis.drivers import (
     _STR_COLUMNS,
     _TAG_REQUIRED,
     DRIVER_COLUMNS,
-    DRIVER_POLARITIES,
     _empty_drivers,
     _mention_pairs,
     _mode_per_theme,
@@ -36,6 +35,8 @@ from koe.analysis.drivers import (
     _require,
     benjamini_hochberg,
     compute_drivers,
+    in_driver_order,
+    mention_matrix,
 )
 from koe.analysis.resample import distinct_rows, resample_counts
 from koe.core.scores import ScoreScale
@@ -129,15 +130,7 @@ def metric_drivers(
     pairs = _mention_pairs(ids, tags)
     if n == 0 or pairs.empty:
         return _empty_drivers().assign(metric=pd.Series(dtype="str"))
-    keys = pairs[["theme", "polarity"]].drop_duplicates().reset_index(drop=True)
-    pol_rank = {p: i for i, p in enumerate(DRIVER_POLARITIES)}
-    keys["_pol_rank"] = keys["polarity"].map(pol_rank)
-    keys = keys.sort_values(["theme", "_pol_rank"], kind="stable").reset_index(drop=True)
-    code = pd.MultiIndex.from_frame(keys[["theme", "polarity"]]).get_indexer(
-        pd.MultiIndex.from_frame(pairs[["theme", "polarity"]])
-    )
-    x = sparse.csr_matrix((np.ones(len(pairs)), (code, pairs["pos"].to_numpy())),
-                          shape=(len(keys), n))  # fmt: skip
+    keys, x = mention_matrix(pairs, n)
     high, low = (classes == "high").astype(float), (classes == "low").astype(float)
     n_m = np.asarray(x.sum(axis=1)).ravel()
     s_m, q_m = x @ v, x @ (v * v)
@@ -194,17 +187,7 @@ def metric_drivers(
     )
     for c in (*_STR_COLUMNS, "metric"):
         out[c] = out[c].astype("str")
-    abs_impact = np.abs(impact)
-    order = pd.DataFrame(
-        {
-            "small": small,
-            "neg_abs_impact": np.where(small | np.isnan(abs_impact), np.inf, -abs_impact),
-            "neg_mentions": np.where(small, -n_m, 0),
-            "theme": out["theme"],
-            "pol": keys["_pol_rank"].to_numpy(),
-        }
-    ).sort_values(["small", "neg_abs_impact", "neg_mentions", "theme", "pol"], kind="stable")
-    return out.loc[order.index].reset_index(drop=True)
+    return in_driver_order(out, keys, impact, small, n_m)
 
 
 def all_metric_drivers(comments: pd.DataFrame, tags: pd.DataFrame,
