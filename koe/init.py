@@ -50,9 +50,16 @@ CONFIG_HEAD = """\
 columns:
   id: id          # one id per answer (回答ID)
   text: text      # the free-text answer (自由記述)
-  score: score    # the 0-10 recommend score (推奨度)
+  score: score    # the 0-10 recommend score (推奨度); null when the survey has none
   date: date      # answer date (回答日); optional
 # segments: [plan, channel]   # columns to break drivers down by (default: every other column)
+# scores:                      # more scores: csat (1-5), ces (1-7), binary (はい/いいえ), ordinal
+#   - {{name: csat, column: 満足度, kind: csat,
+#      labels: {{非常に満足: 5, 満足: 4, どちらでもない: 3, 不満: 2, 非常に不満: 1}}}}
+#   - {{name: continuation, column: 継続意向, kind: binary}}
+# primary_score: csat          # the score the report leads with (default nps)
+# journey:                     # every score per cell of what happened to the customer
+#   columns: [トラブル, 問い合わせ, 対応評価]
 lookup_lists: {lists}
 out: koe_runs
 """
