@@ -129,11 +129,13 @@ def train_polarity_model(
     c: float = 0.3,
     min_confidence: float = 0.4,
     info: dict | None = None,
+    class_weight: str | None = None,
 ) -> PolarityModel:
     """Fit the classifier on L2-normalized embeddings and their labels (see ``CLASSES``).
 
-    ``c`` is scikit-learn's inverse L2 strength; lbfgs is deterministic, so the same vectors
-    and labels give the same weights.
+    ``c`` is scikit-learn's inverse L2 strength; ``class_weight="balanced"`` weighs classes by
+    their inverse frequency. lbfgs is deterministic, so the same vectors and labels give the
+    same weights.
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -143,7 +145,7 @@ def train_polarity_model(
         raise PolarityModelError(f"unknown labels {unknown}; use {CLASSES}")
     if len(set(labels)) < 2:
         raise PolarityModelError("need at least two classes to train a polarity model")
-    clf = LogisticRegression(C=c, max_iter=5000)
+    clf = LogisticRegression(C=c, max_iter=5000, class_weight=class_weight)
     clf.fit(np.asarray(vectors, dtype=np.float64), labels)
     coef, intercept = clf.coef_, clf.intercept_
     if len(clf.classes_) == 2:  # binary: sklearn keeps one row; make it a 2-class softmax

@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("koe.analysis",),
     ("koe.routing", "koe.outputs", "koe.report", "koe.charts", "koe.manifest"),
     ("koe.pipeline", "koe.incremental", "koe.batch", "koe.sentiment", "koe.partitions",
-     "koe.themes", "koe.init", "koe.evaluate", "koe.prefect_env"),
+     "koe.themes", "koe.init", "koe.evaluate", "koe.prefect_env", "koe.polarity_training"),
     ("koe.flows",),
     ("koe.cli",),
 )  # fmt: skip

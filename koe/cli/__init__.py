@@ -31,6 +31,8 @@ themes_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(lists_app, name="lists")
+polarity_app = typer.Typer(help="The sentence polarity model.", no_args_is_help=True)
+app.add_typer(polarity_app, name="polarity")
 
 
 def _print_version(value: bool) -> None:
@@ -57,6 +59,7 @@ app.command()(tagging.sentiment)
 app.command("eval")(tagging.eval_tags)
 lists_app.command("check")(tagging.lists_check)
 lists_app.command("show")(tagging.lists_show)
+polarity_app.command("train")(tagging.polarity_train)
 app.add_typer(themes_app, name="themes")
 app.command()(review.discover)
 app.command("eval-clusters")(review.eval_clusters)

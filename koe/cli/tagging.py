@@ -220,3 +220,65 @@ def lists_show(
         typer.echo(f"  {keyword}  ->  {norm}")
     if t.exclusions:
         typer.echo(f"  exclusions: {', '.join(t.exclusions)}")
+
+
+def polarity_train(
+    input: Annotated[Path, typer.Option("--input", "-i", help="Table with the comments.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write.")],
+    text_col: Annotated[str, typer.Option("--text-col", help="Text column.")] = "text",
+    score_col: Annotated[
+        str | None, typer.Option("--score-col", help="0-10 score column (distant labels).")
+    ] = "score",
+    label_col: Annotated[
+        str | None,
+        typer.Option("--label-col", help="Column of given labels (positive/neutral/negative); "
+                     "wins over --score-col."),
+    ] = None,
+    lookup_lists: LookupListsOption = None,
+    embedding_model: Annotated[
+        str, typer.Option("--embedding-model", help="Embedder (as embedding_model in koe.yaml).")
+    ] = "koe-default",
+) -> None:
+    """Fit the sentence polarity model on your own comments (``koe.polarity_training``):
+    promoters' sentences positive, detractors' negative, requests and sentences the lexicon
+    reads the other way dropped; or your own labels with ``--label-col``. Use the folder with
+    ``polarity_model: FOLDER`` in koe.yaml, or ``koe sentiment --polarity-model FOLDER``."""
+    import pandas as pd
+
+    from koe.config import DEFAULT_LOOKUP_LISTS
+    from koe.ingest.columns import find_column
+    from koe.ingest.readers import read_table
+    from koe.polarity_training import train_on, training_set
+    from koe.taggers.polarity import PolarityLexicon
+
+    try:
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {out} is a file, not a folder")
+        raw = read_table(input)
+        names = [str(c) for c in raw.columns]
+        wanted = [c for c in (text_col, label_col or score_col) if c]
+        missing = [c for c in wanted if find_column(names, c) is None]
+        if missing or len(wanted) < 2:
+            raise ValueError(f"{input}: missing column(s) {missing or ['--score-col']}; "
+                             f"columns present: {names}")  # fmt: skip
+        column = {c: raw.iloc[:, find_column(names, c)] for c in wanted}
+        texts = column[text_col].fillna("").astype(str).tolist()
+        lexicon = PolarityLexicon.for_folder(Path(lookup_lists or DEFAULT_LOOKUP_LISTS))
+        if label_col:
+            data = training_set(texts, lexicon, labels=column[label_col].fillna("").tolist())
+        else:
+            scores = pd.to_numeric(column[score_col], errors="coerce").tolist()
+            data = training_set(texts, lexicon, scores=scores)
+        model = train_on(data, embedding_model, source=str(input))
+        model.save(out)
+    except (*user_errors(), ValueError) as exc:
+        fail(exc)
+    info = model.info or {}
+    dropped = ", ".join(f"{k} {v}" for k, v in info["dropped"].items()) or "none"
+    kept = ", ".join(f"{k} {v}" for k, v in info["sentences"].items())
+    typer.echo(
+        f"{sum(info['sentences'].values())} sentences ({kept}; dropped: {dropped}); "
+        f"cross-validated on these labels: accuracy {info['cv_accuracy_on_these_labels']:.3f}, "
+        f"macro-F1 {info['cv_macro_f1_on_these_labels']:.3f} -> {out} "
+        f"(use: polarity_model: {out})"
+    )
