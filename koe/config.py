@@ -144,6 +144,7 @@ class SemanticConfig(_Strict):
     veto_below: float = Field(0.15, ge=0, le=1)  # lookup hit below this x the best score: veto
     veto_min_references: int = Field(60, ge=1)  # themes with fewer tagged sentences: no veto
     max_references: int = Field(1000, ge=10)  # tagged sentences sampled per theme
+    review_reach: float = Field(0.80, gt=0, le=1)  # one review decision alone tags this close
 
 
 class TaggingConfig(_Strict):
@@ -160,7 +161,7 @@ class RuleCondition(_Strict):
     nps_class: list[Literal["promoter", "passive", "detractor"]] | None = None
     polarity: list[Literal["positive", "negative", "neutral"]] | None = None
     department: list[str] | None = None
-    source: list[Literal["lookup", "semantic", "cluster"]] | None = None
+    source: list[Literal["lookup", "semantic", "review", "cluster"]] | None = None
     is_request: bool | None = None
     untagged: bool | None = None
 

@@ -139,11 +139,19 @@ def semantic_tag(
     config: KoeConfig,
     store: RunStore | None,
 ) -> tuple[pd.DataFrame, dict]:
-    """Lookup tags plus the semantic layer's (koe.taggers.semantic): (TagFrame, info)."""
-    from koe.taggers.semantic import semantic_layer, settings_of
+    """Lookup tags plus the semantic layer's (koe.taggers.semantic), corrected by and
+    learning from the analysts' review decisions in ``store``: (TagFrame, info)."""
+    from koe.taggers.semantic import Corrections, semantic_layer, settings_of
 
     settings = settings_of(config.semantic, config.seed)
-    return semantic_layer(tagger, sentences, lookup_tags, config.embedding_model, store, settings)
+    decisions = store.decisions() if store is not None else None
+    corrections = (Corrections.from_decisions(decisions)
+                   if decisions is not None and len(decisions) else None)  # fmt: skip
+    tags, info = semantic_layer(tagger, sentences, lookup_tags, config.embedding_model, store,
+                                settings, corrections)  # fmt: skip
+    if info.get("enabled"):
+        info["review_decisions"] = 0 if decisions is None else len(decisions)
+    return tags, info
 
 
 def add_sentiment(

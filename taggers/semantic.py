@@ -25,8 +25,8 @@ Deterministic: the same input gives the same tags.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,7 +54,32 @@ class SemanticSettings:
     veto_below: float = 0.15  # of the sentence's best theme score
     veto_min_references: int = 60  # a theme with fewer tagged sentences is never vetoed
     max_references: int = 1000  # weak labels sampled per theme
+    review_reach: float = 0.80  # one decision alone tags (or untags) sentences this close
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class Corrections:
+    """Analysts' decisions by sentence text (koe.corrections): ``labels`` text -> theme ->
+    True (confirmed or added) / False (rejected); ``polarity`` (text, theme) -> polarity."""
+
+    labels: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
+    polarity: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+    @classmethod
+    def from_decisions(cls, decisions: pd.DataFrame) -> Corrections:
+        """From RunStore.decisions (oldest first): the latest decision on a (sentence, theme)
+        wins; confirm, add and polarity say the theme is right, reject that it is wrong."""
+        labels: dict[str, dict[str, bool]] = {}
+        polarity: dict[tuple[str, str], str] = {}
+        for d in decisions.itertuples(index=False):
+            labels.setdefault(d.sentence, {})[d.theme] = d.action != "reject"
+            key = (d.sentence, d.theme)
+            if d.action == "polarity":
+                polarity[key] = d.polarity
+            elif d.action == "reject":
+                polarity.pop(key, None)
+        return cls(labels, polarity)
 
 
 def settings_of(config: SemanticConfig, seed: int = 0) -> SemanticSettings:
@@ -71,6 +96,8 @@ class References:
     texts: list[str]
     keys: np.ndarray  # (refs,) int: the text's code; -1 for the analyst's examples
     labels: np.ndarray  # (refs, themes) bool
+    decided: np.ndarray | None = None  # (refs,) bool: an analyst's decision; None: none
+    against: np.ndarray | None = None  # (refs, themes) bool: votes against (rejections)
 
 
 def _labels(sentences: pd.DataFrame, tags: pd.DataFrame, themes: list[str]) -> np.ndarray:
@@ -129,13 +156,16 @@ def build_references(
 
 
 def neighbour_scores(
-    vectors: np.ndarray, keys: np.ndarray, refs: References, k: int
+    vectors: np.ndarray, keys: np.ndarray, refs: References, k: int,
+    decision_weight: Callable[[int], float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(scores (n, themes), nearest reference per theme (n, themes), -1 when none votes).
+    """(scores (n, themes) in [0, 1], nearest reference per theme (n, themes), -1 when none
+    votes).
 
     A reference whose key is the text's own is left out (a text never votes for itself).
     ``k`` is capped at half the references per theme, so that in a small corpus one theme's
-    references can outvote the others'.
+    references can outvote the others'. An analyst's decision (``refs.decided``) votes
+    ``decision_weight(k)`` times, for its confirmed themes and against its rejected ones.
     """
     n, m = len(vectors), len(refs.themes)
     scores = np.zeros((n, m), dtype=np.float64)
@@ -155,7 +185,14 @@ def neighbour_scores(
         top = np.take_along_axis(top, order, axis=1)
         top_sims = np.maximum(np.take_along_axis(top_sims, order, axis=1), 0.0)
         votes = refs.labels[top]  # (block, k, themes)
-        scores[lo:hi] = (votes * top_sims[..., None]).sum(axis=1) / k
+        if refs.decided is None or decision_weight is None:
+            scores[lo:hi] = (votes * top_sims[..., None]).sum(axis=1) / k
+        else:  # analysts' decisions weigh more, and a rejection votes against its theme
+            weights = np.where(refs.decided[top], decision_weight(k), 1.0)
+            weighted = top_sims[..., None] * weights[..., None]
+            scores[lo:hi] = np.clip(
+                ((votes * weighted).sum(axis=1) - (refs.against[top] * weighted).sum(axis=1))
+                / k, 0.0, 1.0)  # fmt: skip
         first = np.where(votes.any(axis=1), votes.argmax(axis=1), -1)  # nearest voter's rank
         nearest[lo:hi] = np.where(first >= 0, np.take_along_axis(top, np.maximum(first, 0),
                                                                  axis=1), -1)  # fmt: skip
@@ -169,8 +206,13 @@ def semantic_tags(
     vectors: np.ndarray,
     embed: Embed,
     settings: SemanticSettings = SemanticSettings(),
+    corrections: Corrections | None = None,
 ) -> tuple[pd.DataFrame, dict]:
-    """The combined tags of a corpus: lookup tags (minus vetoes) and semantic tags.
+    """The combined tags of a corpus: lookup tags (minus vetoes) and semantic tags, then the
+    analysts' ``corrections``: a rejected (sentence, theme) is dropped wherever the sentence
+    appears, a confirmed or added one is kept or added (``source`` review), and each decision
+    is a reference that alone tags (or untags) the sentences within cosine ``review_reach``
+    of it, unless the other references outvote it: similar sentences follow it.
 
     Args:
         tagger: the lookup tagger (its themes and lexicon).
@@ -193,9 +235,17 @@ def semantic_tags(
     first = np.unique(codes, return_index=True)[1]
     text_labels = np.zeros((len(texts), len(themes)), dtype=bool)
     np.logical_or.at(text_labels, codes, looked_up)
+    if corrections is not None:
+        _override(text_labels, list(texts), themes, corrections)
     refs = build_references(tagger, list(texts), text_labels, vectors[first], embed, settings)
+    if corrections is not None:
+        refs = _with_decisions(refs, list(texts), vectors[first], embed, corrections)
+
+    def decision_weight(k: int) -> float:  # a decision alone reaches add_at at review_reach
+        return settings.add_at * k / settings.review_reach
+
     scores, nearest = neighbour_scores(vectors[first], np.arange(len(texts)), refs,
-                                       settings.neighbours)  # fmt: skip
+                                       settings.neighbours, decision_weight)  # fmt: skip
     scores, nearest = scores[codes], nearest[codes]
     above = scores >= settings.add_at
     col = {t: j for j, t in enumerate(themes)}
@@ -212,6 +262,8 @@ def semantic_tags(
     rows = _added_rows(tagger, sentences, refs, scores, nearest, above & ~looked_up)
     added = tags_frame(rows)
     combined = pd.concat([lookup_tags[keep], added], ignore_index=True)
+    if corrections is not None:
+        combined = _apply_decisions(tagger, sentences, combined, corrections)
     order = {cid: n for n, cid in enumerate(dict.fromkeys(sentences["id"]))}
     combined = (
         combined.assign(_order=combined["id"].map(order))
@@ -258,6 +310,7 @@ def semantic_layer(
     embedding_model: str,
     store: RunStore | None = None,
     settings: SemanticSettings = SemanticSettings(),
+    corrections: Corrections | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """:func:`semantic_tags` with the sentences embedded through the store's cache: the stage
     ``koe run`` and ``koe tag`` share. Returns (TagFrame, info: enabled, references, added,
@@ -271,7 +324,8 @@ def semantic_layer(
     def embed(texts: Sequence[str]) -> np.ndarray:
         return embed_with_cache(list(texts), embedding_model, store)[0]
 
-    tags, info = semantic_tags(tagger, sentences, lookup_tags, vectors, embed, settings)
+    tags, info = semantic_tags(tagger, sentences, lookup_tags, vectors, embed, settings,
+                               corrections)  # fmt: skip
     return tags, {"enabled": True, **info}
 
 
@@ -295,3 +349,84 @@ def _polarities(tagger: LookupTagger, rows: list[dict]) -> None:
                 row["polarity"] = verdicts[row["_sentence"]]
     for row in rows:
         del row["_sentence"], row["_lang"]
+
+
+def _override(labels: np.ndarray, texts: list[str], themes: list[str],
+              corrections: Corrections) -> None:  # fmt: skip
+    """The corpus texts' weak labels, corrected by the analysts (in place)."""
+    row = {t: i for i, t in enumerate(texts)}
+    col = {t: j for j, t in enumerate(themes)}
+    for text, decided in corrections.labels.items():
+        for theme, value in decided.items():
+            if text in row and theme in col:
+                labels[row[text], col[theme]] = value
+
+
+def _with_decisions(refs: References, texts: list[str], vectors: np.ndarray, embed: Embed,
+                    corrections: Corrections) -> References:  # fmt: skip
+    """``refs`` plus one reference per decided text (``decided``): for its confirmed themes
+    and against its rejected ones."""
+    col = {t: j for j, t in enumerate(refs.themes)}
+    decided = [(text, d) for text, d in corrections.labels.items()
+               if any(t in col for t in d)]  # fmt: skip
+    if not decided:
+        return refs
+    row = {t: i for i, t in enumerate(texts)}
+    outside = [text for text, _ in decided if text not in row]
+    extra = dict(zip(outside, np.asarray(embed(outside), dtype=np.float32), strict=True)) \
+        if outside else {}  # fmt: skip
+    m = len(refs.themes)
+    pro, con = np.zeros((len(decided), m), bool), np.zeros((len(decided), m), bool)
+    for n, (_, d) in enumerate(decided):
+        for theme, value in d.items():
+            if theme in col:
+                (pro if value else con)[n, col[theme]] = True
+    new_vectors = np.stack([vectors[row[t]] if t in row else extra[t] for t, _ in decided])
+    decided_before = np.zeros(len(refs.keys), bool) if refs.decided is None else refs.decided
+    against = np.zeros_like(refs.labels) if refs.against is None else refs.against
+    return References(
+        themes=refs.themes,
+        vectors=np.vstack([refs.vectors, new_vectors.astype(np.float32)]),
+        texts=[*refs.texts, *(t for t, _ in decided)],
+        keys=np.concatenate([refs.keys, [row.get(t, -1) for t, _ in decided]]).astype(np.int64),
+        labels=np.vstack([refs.labels, pro]),
+        decided=np.concatenate([decided_before, np.ones(len(decided), bool)]),
+        against=np.vstack([against, con]),
+    )
+
+
+def _apply_decisions(tagger: LookupTagger, sentences: pd.DataFrame, tags: pd.DataFrame,
+                     corrections: Corrections) -> pd.DataFrame:  # fmt: skip
+    """Drop rejected (sentence, theme) tags, add confirmed ones that are missing (source
+    review), and set decided polarities; by sentence text, wherever it appears."""
+    text_of = dict(zip(zip(sentences["id"], sentences["sentence_idx"], strict=True),
+                       sentences["sentence"], strict=True))  # fmt: skip
+    texts = [text_of.get((cid, int(i)), "") for cid, i in zip(tags["id"], tags["sentence_idx"],
+                                                               strict=True)]  # fmt: skip
+    decided = [corrections.labels.get(t, {}).get(th) for t, th in zip(texts, tags["theme"],
+                                                                      strict=True)]  # fmt: skip
+    tags = tags[[d is not False for d in decided]]
+    present = {(text_of.get((cid, int(i)), ""), th) for cid, i, th in
+               zip(tags["id"], tags["sentence_idx"], tags["theme"], strict=True)}  # fmt: skip
+    rows = []
+    for s in sentences.itertuples(index=False):
+        for theme_id, value in corrections.labels.get(s.sentence, {}).items():
+            theme = tagger.lists.themes.get(theme_id)
+            if not value or theme is None or (s.sentence, theme_id) in present:
+                continue
+            rows.append({
+                "id": s.id, "sentence_idx": int(s.sentence_idx), "theme": theme.id,
+                "theme_name": theme.name, "parent": theme.parent, "department": theme.department,
+                "polarity": theme.default_polarity, "is_request": False, "source": "review",
+                "evidence": s.sentence, "start": int(s.start), "end": int(s.end),
+                "confidence": 1.0, "_sentence": s.sentence, "_lang": s.lang,
+            })  # fmt: skip
+    _polarities(tagger, rows)
+    out = pd.concat([tags, tags_frame(rows)], ignore_index=True)
+    if corrections.polarity:
+        texts = [text_of.get((cid, int(i)), "") for cid, i in zip(out["id"], out["sentence_idx"],
+                                                                   strict=True)]  # fmt: skip
+        decided_pol = [corrections.polarity.get((t, th)) for t, th in zip(texts, out["theme"],
+                                                                          strict=True)]  # fmt: skip
+        out["polarity"] = [p or q for p, q in zip(decided_pol, out["polarity"], strict=True)]
+    return out

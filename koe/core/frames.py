@@ -37,7 +37,7 @@ TagFrame (lookup, semantic and cluster taggers), one row per mention (comment x 
     department    str
     polarity      str     positive | negative | neutral
     is_request    bool    the mention is a request (~してほしい, wish), not a complaint
-    source        str     lookup | semantic | cluster
+    source        str     lookup | semantic | review (an analyst's decision) | cluster
     evidence      str     matched surface text (lookup), the nearest supporting example
                           (semantic), or the sentence (cluster)
     start, end    int     character offsets of the evidence in the comment text (semantic and
@@ -71,7 +71,7 @@ TAG_COLUMNS = (
 )
 # Sources of theme tags (from the lists: keywords, or the semantic layer over them); "cluster"
 # tags are emergent themes.
-THEME_SOURCES = ("lookup", "semantic")
+THEME_SOURCES = ("lookup", "semantic", "review")  # review: an analyst added it
 # The tags.csv contract (koe tag / koe run): one row per (comment, theme).
 TAGS_CSV_COLUMNS = ("id", "theme", "department", "polarity", "source", "evidence")
 

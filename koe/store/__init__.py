@@ -16,10 +16,14 @@ any SQLAlchemy URL works, so a team can point it at PostgreSQL. Tables (koe.stor
 - ``cluster_themes``: cluster_id, model_id, dim, centroid (float32 bytes), label, keywords, size,
   first_seen_at, last_seen_at — every discovered theme id ever issued, with its latest centroid,
   so the next run keeps the ids of unchanged themes and never reuses one
+- ``review_decisions``: decision_id, created_at, author, action (confirm, reject, add,
+  polarity), comment_id, sentence_idx, sentence, theme, polarity, undone_at — analysts'
+  corrections, which the next run learns from (koe.corrections)
 
 ``RunStore`` is the one class callers use, composed of one part per concern: caches.py
 (embeddings, tags), comments.py (comment history, rows, sources, processed files), themes.py
-(cluster themes), locks.py (the run lock) and runs.py (runs, run ids, ``open_run``).
+(cluster themes), reviews.py (review decisions), locks.py (the run lock) and runs.py (runs,
+run ids, ``open_run``).
 
 Crash safety: the nightly flow opens the store with ``deferred=True``. Everything a run would
 write (comments, rows, tags, embeddings, processed files) is kept in memory (pending.py) and
@@ -37,6 +41,7 @@ from koe.store.caches import CacheMixin
 from koe.store.comments import CommentMixin
 from koe.store.locks import LockTimeout
 from koe.store.pending import PendingWrites
+from koe.store.reviews import ReviewMixin
 from koe.store.runs import RunMixin, RunRecord
 from koe.store.schema import create_engine
 from koe.store.themes import ThemeMixin
@@ -44,7 +49,7 @@ from koe.store.themes import ThemeMixin
 __all__ = ["LockTimeout", "RunRecord", "RunStore", "text_hash"]
 
 
-class RunStore(CacheMixin, CommentMixin, ThemeMixin, RunMixin):
+class RunStore(CacheMixin, CommentMixin, ThemeMixin, ReviewMixin, RunMixin):
     """Access to the run-state database.
 
     Args:

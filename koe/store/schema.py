@@ -93,6 +93,20 @@ cluster_themes_table = sa.Table(
     sa.Column("last_seen_at", sa.DateTime, nullable=False),
 )
 
+review_decisions_table = sa.Table(
+    "review_decisions",
+    metadata,
+    sa.Column("decision_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("author", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False),
+    sa.Column("comment_id", sa.String, nullable=False),
+    sa.Column("sentence_idx", sa.Integer, nullable=False),
+    sa.Column("sentence", sa.Text, nullable=False),
+    sa.Column("theme", sa.String, nullable=False),
+    sa.Column("polarity", sa.String),
+    sa.Column("undone_at", sa.DateTime),
+)
 
 def create_engine(url: str) -> sa.Engine:
     """An engine for ``url`` with every table created (SQLite waits up to 60 s for a lock).

@@ -1,0 +1,53 @@
+"""The analysts' review decisions: who decided what about which tag, with undo (table
+``review_decisions``). The next run learns from the active ones (koe.corrections)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from koe.store.schema import StoreState, review_decisions_table, utcnow
+
+REVIEW_ACTIONS = ("confirm", "reject", "add", "polarity")
+DECISION_COLUMNS = ("decision_id", "created_at", "author", "action", "comment_id",
+                    "sentence_idx", "sentence", "theme", "polarity")  # fmt: skip
+
+
+class ReviewMixin(StoreState):
+    """RunStore's review decisions. They are written at once, whatever ``deferred`` says:
+    they come from an analyst, not from a run."""
+
+    def add_decision(self, action: str, *, comment_id: str, sentence_idx: int, sentence: str,
+                     theme: str, polarity: str | None = None, author: str = "") -> int:  # fmt: skip
+        """Record a decision on the tag (comment, sentence, theme); returns its id.
+
+        confirm: the tag is right; reject: it is wrong; add: the theme was missed here;
+        polarity: the tag is right with this ``polarity``."""
+        if action not in REVIEW_ACTIONS:
+            raise ValueError(f"action {action!r} is not one of {REVIEW_ACTIONS}")
+        if action == "polarity" and polarity not in ("positive", "neutral", "negative"):
+            raise ValueError("a polarity decision needs positive, neutral or negative")
+        row = {"created_at": utcnow(), "author": author, "action": action,
+               "comment_id": comment_id, "sentence_idx": int(sentence_idx),
+               "sentence": sentence, "theme": theme, "polarity": polarity}  # fmt: skip
+        with self.engine.begin() as conn:
+            result = conn.execute(review_decisions_table.insert().values(**row))
+            return int(result.inserted_primary_key[0])
+
+    def undo_decision(self, decision_id: int) -> bool:
+        """Withdraw a decision; False when there is no active one with that id."""
+        t = review_decisions_table
+        with self.engine.begin() as conn:
+            done = conn.execute(t.update().where(t.c.decision_id == decision_id,
+                                                 t.c.undone_at.is_(None))
+                                .values(undone_at=utcnow()))  # fmt: skip
+        return done.rowcount == 1
+
+    def decisions(self) -> pd.DataFrame:
+        """The active decisions (``DECISION_COLUMNS``), oldest first."""
+        t = review_decisions_table
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(*(t.c[c] for c in DECISION_COLUMNS))
+                                .where(t.c.undone_at.is_(None))
+                                .order_by(t.c.decision_id)).all()  # fmt: skip
+        return pd.DataFrame(rows, columns=list(DECISION_COLUMNS))
