@@ -173,36 +173,38 @@ def churn_risk(comments: pd.DataFrame, tags: pd.DataFrame, columns: Sequence[str
                scale: ScoreScale, *, min_n: int = 30, min_mentions: int = 5,
                alpha: float = 0.05) -> pd.DataFrame:  # fmt: skip
     """churn_risk.csv: cells (n >= min_n) and (cell, negative theme) pairs (>= min_mentions
-    respondents), lowest value first."""
+    respondents), surely lowest first."""
     z = stats.norm.ppf(1 - alpha / 2)
     v, _ = _values(comments, scale)
     overall = float(np.nanmean(v)) if (~np.isnan(v)).any() else np.nan
     cells = journey_cells(comments, columns).to_numpy()
-    ids = comments["id"].astype(str).to_numpy()
+    respondents = pd.DataFrame({"cell": cells, "theme": "", "value": v})
     negative = tags[tags["source"].isin(THEME_SOURCES) & (tags["polarity"] == "negative")]
     names = negative.drop_duplicates("theme").set_index("theme")["theme_name"].to_dict()
-    by_theme = negative.groupby("theme")["id"].agg(lambda s: set(s.astype(str)))
-    rows = []
-
-    def add(level: str, cell: str, theme: str, inside: np.ndarray, least: int) -> None:
-        mine = v[inside]
-        n = int((~np.isnan(mine)).sum())
-        if n < least:
-            return
-        mean, ci_low, ci_high = _interval(mine, scale, z)
-        rows.append({"level": level, "cell": cell, "theme": theme,
-                     "theme_name": names.get(theme, ""), "metric": scale.name, "n": n,
-                     "value": mean, "ci_low": ci_low, "ci_high": ci_high,
-                     "vs_all": mean - overall, "at_risk": bool(ci_high < overall)})  # fmt: skip
-
-    for cell in sorted(set(cells)):
-        in_cell = cells == cell
-        add("cell", cell, "", in_cell, min_n)
-        for theme, members in by_theme.items():
-            add("theme", cell, str(theme), in_cell & np.isin(ids, list(members)), min_mentions)
-    table = pd.DataFrame(rows, columns=list(RISK_COLUMNS))
-    return table.sort_values(["ci_high", "value", "level", "cell", "theme"], kind="stable",
-                             ignore_index=True)  # fmt: skip
+    pos = pd.Index(comments["id"].astype(str)).get_indexer(negative["id"].astype(str))
+    pairs = pd.DataFrame({"pos": pos, "theme": negative["theme"].astype(str).to_numpy()})
+    pairs = pairs[pairs["pos"] >= 0].drop_duplicates()  # a respondent counts once per theme
+    mentions = pd.DataFrame({"cell": cells[pairs["pos"]], "theme": pairs["theme"].to_numpy(),
+                             "value": v[pairs["pos"]]})  # fmt: skip
+    lo, hi = metric_range(scale)
+    parts = []
+    for level, frame, least in (("cell", respondents, min_n), ("theme", mentions, min_mentions)):
+        g = frame.dropna(subset=["value"]).groupby(["cell", "theme"])["value"]
+        stat = g.agg(["count", "mean", "std"]).reset_index()
+        stat = stat[stat["count"] >= least]
+        half = z * stat["std"].fillna(np.inf) / np.sqrt(stat["count"])
+        parts.append(pd.DataFrame({
+            "level": level, "cell": stat["cell"], "theme": stat["theme"],
+            "theme_name": [names.get(t, "") for t in stat["theme"]], "metric": scale.name,
+            "n": stat["count"].astype("int64"), "value": stat["mean"],
+            "ci_low": (stat["mean"] - half).clip(lower=lo), "ci_high": (stat["mean"] + half).clip(
+                upper=hi),
+        }))  # fmt: skip
+    table = pd.concat(parts, ignore_index=True)
+    table["vs_all"] = table["value"] - overall
+    table["at_risk"] = table["ci_high"] < overall
+    return table[list(RISK_COLUMNS)].sort_values(["ci_high", "value", "level", "cell", "theme"],
+                                                 kind="stable", ignore_index=True)  # fmt: skip
 
 
 def journey_drivers(comments: pd.DataFrame, tags: pd.DataFrame, columns: Sequence[str],
