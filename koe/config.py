@@ -222,7 +222,8 @@ class KoeConfig(_Strict):
             wanted.append(self.journey.risk_score)
         unknown = [w for w in wanted if w not in known]
         if unknown:
-            raise ValueError(f"score(s) {unknown} not among the scores {known}")
+            raise ValueError(f"primary_score / journey.risk_score {unknown} not among the "
+                             f"scores {known}")  # fmt: skip
         return self
 
     def score_scales(self) -> list[ScoreScale]:
@@ -310,7 +311,9 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> KoeConfig:
         line = (line_of_key(path, loc) if path else None) or _line_of(doc, loc)
         where = f"{path}:{line}" if path and line else str(path or "config")
         field = ".".join(str(p) for p in loc)
-        raise ConfigError(f"{where}: {field}: {err['msg']}") from exc
+        message = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where}: {field}: {message}" if field else f"{where}: {message}") \
+            from exc
     updates: dict[str, Any] = {}
     for name in ("input", "lookup_lists", "out"):
         value = getattr(config, name)

@@ -227,6 +227,8 @@ def semantic_tags(
     """
     lookup_tags = lookup_tags.assign(confidence=1.0)
     if not settings.enabled or not len(sentences) or not semantic_themes(tagger):
+        if corrections is not None:  # the decisions themselves still hold
+            lookup_tags = _apply_decisions(tagger, sentences, lookup_tags, corrections)
         return lookup_tags, {"references": 0, "added": 0, "vetoed": 0}
     themes = semantic_themes(tagger)
     looked_up = _labels(sentences, lookup_tags, themes)
@@ -315,8 +317,11 @@ def semantic_layer(
     """:func:`semantic_tags` with the sentences embedded through the store's cache: the stage
     ``koe run`` and ``koe tag`` share. Returns (TagFrame, info: enabled, references, added,
     vetoed)."""
-    if not settings.enabled:
-        return lookup_tags.assign(confidence=1.0), {"enabled": False}
+    if not settings.enabled:  # no learning; the decisions themselves still hold
+        tags = lookup_tags.assign(confidence=1.0)
+        if corrections is not None:
+            tags = _apply_decisions(tagger, sentences, tags, corrections)
+        return tags, {"enabled": False}
     from koe.models.embedding_cache import embed_with_cache
 
     vectors, _ = embed_with_cache(list(sentences["sentence"]), embedding_model, store)

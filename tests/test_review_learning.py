@@ -80,3 +80,25 @@ def test_the_next_run_follows_the_analysts_decisions(prefect_harness, tmp_path):
     unchanged = themed[~themed["id"].isin([rejected["id"], flipped["id"], "R9001", "R9002"])]
     kept = unchanged.merge(after, on=key, how="left", indicator=True)
     assert (kept["_merge"] == "both").mean() > 0.97  # the rest of the night barely moves
+
+
+def test_with_the_semantic_layer_off_the_decisions_still_hold():
+    from koe.taggers.factory import build_tagger
+    from koe.taggers.semantic import SemanticSettings, semantic_layer
+    from koe.taggers.sentences import split_sentences
+
+    tagger = build_tagger(None)
+    sentences = split_sentences(pd.DataFrame({"id": ["a", "b"], "text": [
+        "ログインできない。", "画面の切り替えにいつも待たされる。"]}))  # fmt: skip
+    lookup = tagger.tag(sentences)
+    wrong = lookup.iloc[0]
+    corrections = Corrections(labels={"ログインできない。": {wrong["theme"]: False},
+                                      "画面の切り替えにいつも待たされる。": {
+                                          "product_performance": True}})  # fmt: skip
+    tags, info = semantic_layer(tagger, sentences, lookup, "koe-default",
+                                settings=SemanticSettings(enabled=False),
+                                corrections=corrections)  # fmt: skip
+    assert info == {"enabled": False}
+    assert wrong["theme"] not in set(tags.loc[tags["id"] == "a", "theme"])
+    assert tags.loc[tags["id"] == "b", ["theme", "source"]].to_numpy().tolist() == [
+        ["product_performance", "review"]]
