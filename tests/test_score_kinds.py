@@ -68,7 +68,7 @@ def test_config_declares_scores_and_refuses_unknown_ones(tmp_path):
     with pytest.raises(ConfigError, match="reserved"):
         load_config(bad)
     bad.write_text("primary_score: csat\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"bad.yaml: primary_score / journey.risk_score "
+    with pytest.raises(ConfigError, match=r"bad.yaml:1: primary_score / journey.risk_score "
                        r"\['csat'\] not among the scores \['nps'\]"):
         load_config(bad)
 
