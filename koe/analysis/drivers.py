@@ -323,27 +323,9 @@ def compute_drivers(
     nps_m_low, nps_m_high = _percentiles(boot_nps_m, alpha)
     impact_low, impact_high = _percentiles(boot_impact, alpha)
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share_prom = p_m / n_prom if n_prom else np.full(k, np.nan)
-        share_det = d_m / n_det if n_det else np.full(k, np.nan)
-
-    themed = tags.loc[tags["theme"].notna()]
-    themed = themed.assign(theme=themed["theme"].astype("str"))
-    meta = {c: _mode_per_theme(themed, c) for c in ("theme_name", "department", "source")}
-    out = pd.DataFrame(
+    out = driver_frame(
+        keys, tags, n, n_m, p_m, d_m, n_prom, n_det,
         {
-            "theme": keys["theme"].to_numpy(),
-            "theme_name": keys["theme"].map(meta["theme_name"]).to_numpy(),
-            "department": keys["theme"].map(meta["department"]).to_numpy(),
-            "source": keys["theme"].map(meta["source"]).to_numpy(),
-            "polarity": keys["polarity"].to_numpy(),
-            "mentions": n_m.astype("int64"),
-            "share": n_m / n,
-            "promoters": p_m.astype("int64"),
-            "passives": (n_m - p_m - d_m).astype("int64"),
-            "detractors": d_m.astype("int64"),
-            "share_among_promoters": share_prom,
-            "share_among_detractors": share_det,
             "nps_mentioning": nps_m,
             "nps_not_mentioning": nps_o,
             "nps_difference": nps_m - nps_o,
@@ -356,12 +338,42 @@ def compute_drivers(
             "q_value": q_val,
             "significant": (~small) & (np.nan_to_num(q_val, nan=1.0) < alpha),
             "small_n": small,
+        },
+    )  # fmt: skip
+    return in_driver_order(out, keys, impact, small, n_m)
+
+
+def driver_frame(
+    keys: pd.DataFrame, tags: pd.DataFrame, n: int, n_m: np.ndarray, high_m: np.ndarray,
+    low_m: np.ndarray, n_high: float, n_low: float, statistics: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """A driver table in ``keys``' order: theme metadata (the most frequent value among the
+    theme's tags), volumes, the high / middle / low class counts (promoters, passives,
+    detractors for NPS) and their shares among all of that class, then ``statistics``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share_high = high_m / n_high if n_high else np.full(len(keys), np.nan)
+        share_low = low_m / n_low if n_low else np.full(len(keys), np.nan)
+    themed = tags.loc[tags["theme"].notna()]
+    themed = themed.assign(theme=themed["theme"].astype("str"))
+    meta = {c: _mode_per_theme(themed, c) for c in ("theme_name", "department", "source")}
+    out = pd.DataFrame(
+        {
+            "theme": keys["theme"].to_numpy(),
+            **{c: keys["theme"].map(meta[c]).to_numpy() for c in meta},
+            "polarity": keys["polarity"].to_numpy(),
+            "mentions": n_m.astype("int64"),
+            "share": n_m / n,
+            "promoters": high_m.astype("int64"),
+            "passives": (n_m - high_m - low_m).astype("int64"),
+            "detractors": low_m.astype("int64"),
+            "share_among_promoters": share_high,
+            "share_among_detractors": share_low,
+            **statistics,
         }
     )
     for c in _STR_COLUMNS:
         out[c] = out[c].astype("str")
-
-    return in_driver_order(out, keys, impact, small, n_m)
+    return out
 
 
 def mention_matrix(pairs: pd.DataFrame, n: int) -> tuple[pd.DataFrame, sparse.csr_matrix]:

@@ -25,16 +25,15 @@ from scipy import sparse, stats
 
 from koe.analysis.drivers import (
     _BOOT_CHUNK_CELLS,
-    _STR_COLUMNS,
     _TAG_REQUIRED,
     DRIVER_COLUMNS,
     _empty_drivers,
     _mention_pairs,
-    _mode_per_theme,
     _percentiles,
     _require,
     benjamini_hochberg,
     compute_drivers,
+    driver_frame,
     in_driver_order,
     mention_matrix,
 )
@@ -151,25 +150,9 @@ def metric_drivers(
         boot_mean = boot_impact = np.empty((len(keys), 0))
     mean_low, mean_high = _percentiles(boot_mean, alpha)
     impact_low, impact_high = _percentiles(boot_impact, alpha)
-    h_m, l_m = x @ high, x @ low
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share_high = h_m / high.sum() if high.sum() else np.full(len(keys), np.nan)
-        share_low = l_m / low.sum() if low.sum() else np.full(len(keys), np.nan)
-    themed = tags.loc[tags["theme"].notna()]
-    themed = themed.assign(theme=themed["theme"].astype("str"))
-    meta = {c: _mode_per_theme(themed, c) for c in ("theme_name", "department", "source")}
-    out = pd.DataFrame(
+    out = driver_frame(
+        keys, tags, n, n_m, x @ high, x @ low, high.sum(), low.sum(),
         {
-            "theme": keys["theme"].to_numpy(),
-            **{c: keys["theme"].map(meta[c]).to_numpy() for c in meta},
-            "polarity": keys["polarity"].to_numpy(),
-            "mentions": n_m.astype("int64"),
-            "share": n_m / n,
-            "promoters": h_m.astype("int64"),
-            "passives": (n_m - h_m - l_m).astype("int64"),
-            "detractors": l_m.astype("int64"),
-            "share_among_promoters": share_high,
-            "share_among_detractors": share_low,
             "nps_mentioning": mean_m,
             "nps_not_mentioning": mean_o,
             "nps_difference": diff,
@@ -182,11 +165,8 @@ def metric_drivers(
             "q_value": q,
             "significant": (~small) & (np.nan_to_num(q, nan=1.0) < alpha),
             "small_n": small,
-            "metric": scale.name,
-        }
-    )
-    for c in (*_STR_COLUMNS, "metric"):
-        out[c] = out[c].astype("str")
+        },
+    ).assign(metric=scale.name).astype({"metric": "str"})  # fmt: skip
     return in_driver_order(out, keys, impact, small, n_m)
 
 
