@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
@@ -22,7 +23,7 @@ from koe.analysis.journey import (
     journey_table,
     segment_scores,
 )
-from koe.analysis.metrics import all_metric_drivers, metric_column
+from koe.analysis.metrics import all_metric_drivers, metric_column, score_values
 from koe.analysis.regression import theme_regression
 from koe.analysis.segments import nps_trend, segment_drivers, segment_table
 from koe.analysis.subscores import MAX_SUBSCORES, subscore_drivers
@@ -70,9 +71,9 @@ def primary_classes(comments: pd.DataFrame, config: KoeConfig) -> pd.Series:
     promoter, mid -> passive, low -> detractor (koe.core.scores), so routing rules, follow-up
     and thank-you lists work unchanged; <NA> where the score is missing."""
     scale = next(s for s in config.score_scales() if s.name == config.primary_score)
-    values = pd.to_numeric(comments[scale.name], errors="coerce").to_numpy(dtype=float)
     names = {"high": "promoter", "mid": "passive", "low": "detractor"}
-    return pd.Series(pd.array([names.get(c, pd.NA) for c in scale.classes(values)],
+    classes = scale.classes(score_values(comments, scale))
+    return pd.Series(pd.array([names.get(c, pd.NA) for c in classes],
                               dtype="string"), index=comments.index)  # fmt: skip
 
 
@@ -335,8 +336,7 @@ def analyze(
             "scores": [
                 {"name": s.name, "kind": s.kind, "column": s.column, "range": [s.low, s.high],
                  "unit": s.unit,
-                 "answered": int(pd.to_numeric(comments[metric_column(s)], errors="coerce")
-                                 .notna().sum())}
+                 "answered": int((~np.isnan(score_values(comments, s))).sum())}
                 for s in config.score_scales()
             ],
         },
@@ -373,8 +373,7 @@ def close_the_loop(
     also = None
     if config is not None and config.journey is not None:
         risk = risk_scale(config)
-        values = pd.to_numeric(comments[metric_column(risk)], errors="coerce").to_numpy(float)
-        low = risk.classes(values) == "low"
+        low = risk.classes(score_values(comments, risk)) == "low"
         also = {cid: f"{risk.name}: low" for cid in comments.loc[low, "id"]}
     return (
         follow_up_list(comments, tags, drivers=metric_rows(drivers, "nps"),

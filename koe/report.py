@@ -339,7 +339,8 @@ def score_context(driver_table: pd.DataFrame, journey: dict[str, pd.DataFrame],
     by_segment = journey.get("segment_scores.csv")
     if by_segment is not None and not by_segment.empty:
         by_segment = by_segment[by_segment["q_value"] < 0.05].sort_values("q_value", kind="stable")
-    more = [s for s in scales if s.name != "nps"]
+    cards = overall_scores(comments, [s for s in scales if s.name != "nps"]) \
+        if comments is not None else []  # fmt: skip
     charts = {}
     if primary != "nps":  # the charts follow the primary score
         rows = driver_table[driver_table["metric"] == primary] if "metric" in driver_table else None
@@ -349,13 +350,13 @@ def score_context(driver_table: pd.DataFrame, journey: dict[str, pd.DataFrame],
         if trend is not None:
             mine = trend[trend["metric"] == primary].rename(columns={"cell": "period",
                                                                      "value": "nps"})  # fmt: skip
-            cards = overall_scores(comments, [by_name[primary]]) if comments is not None else []
-            charts["trend_chart"] = trend_figure(
-                mine, {"nps": cards[0]["value"] if cards else math.nan}, label=label,
-                y_range=metric_range(by_name[primary]))  # fmt: skip
+            overall = next((c["value"] for c in cards if c["name"] == primary), math.nan)
+            y_range = metric_range(by_name[primary])
+            charts["trend_chart"] = trend_figure(mine, {"nps": overall}, label=label,
+                                                 y_range=y_range)  # fmt: skip
     return {
         **charts,
-        "score_cards": overall_scores(comments, more) if comments is not None else [],
+        "score_cards": cards,
         "segment_scores": [] if by_segment is None else by_segment.head(RISK_ROWS).to_dict(
             "records"),
         "metric_label": label,

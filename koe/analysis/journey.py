@@ -49,12 +49,12 @@ from scipy import stats
 from koe.analysis.drivers import benjamini_hochberg
 from koe.analysis.metrics import (
     METRIC_DRIVER_COLUMNS,
-    metric_column,
     metric_drivers,
     metric_range,
+    score_values,
     welch_test,
 )
-from koe.analysis.segments import COMBO_SEPARATOR, MISSING_VALUE, _value_text
+from koe.analysis.segments import COMBO_SEPARATOR, _value_text
 from koe.core.frames import THEME_SOURCES
 from koe.core.scores import ScoreScale
 
@@ -69,8 +69,7 @@ RISK_COLUMNS = ("level", "cell", "theme", "theme_name", "metric", "n", "value", 
 
 def journey_cells(comments: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     """Each comment's cell: its values of ``columns`` joined by "×" (missing: "(missing)")."""
-    parts = [comments[c].map(lambda v: MISSING_VALUE if pd.isna(v) else _value_text(v))
-             for c in columns]  # fmt: skip
+    parts = [comments[c].map(_value_text) for c in columns]  # _value_text: "(missing)" too
     cells = parts[0].astype(str)
     for part in parts[1:]:
         cells = cells + COMBO_SEPARATOR + part.astype(str)
@@ -78,7 +77,7 @@ def journey_cells(comments: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
 
 
 def _values(comments: pd.DataFrame, scale: ScoreScale) -> tuple[np.ndarray, np.ndarray]:
-    raw = pd.to_numeric(comments[metric_column(scale)], errors="coerce").to_numpy(dtype=float)
+    raw = score_values(comments, scale)
     return scale.metric_values(raw), scale.classes(raw)
 
 
@@ -134,8 +133,7 @@ def _matches(comments: pd.DataFrame, where: Mapping[str, str | list[str]]) -> np
     mask = np.ones(len(comments), dtype=bool)
     for column, wanted in where.items():
         allowed = {wanted} if isinstance(wanted, str) else set(wanted)
-        text = comments[column].map(lambda v: MISSING_VALUE if pd.isna(v) else _value_text(v))
-        mask &= text.isin(allowed).to_numpy()
+        mask &= comments[column].map(_value_text).isin(allowed).to_numpy()
     return mask
 
 
@@ -144,11 +142,12 @@ def compare_cells(comments: pd.DataFrame, comparisons: Sequence[tuple[str, Mappi
                   alpha: float = 0.05) -> pd.DataFrame:  # fmt: skip
     """journey_comparisons.csv: each (name, a filter, b filter) on every metric."""
     z = stats.norm.ppf(1 - alpha / 2)
+    values = {scale.name: _values(comments, scale)[0] for scale in scales}
     rows = []
     for name, a, b in comparisons:
         in_a, in_b = _matches(comments, a), _matches(comments, b)
         for scale in scales:
-            v, _ = _values(comments, scale)
+            v = values[scale.name]
             sa, sb = _sums(v[in_a]), _sums(v[in_b])
             lo, hi = metric_range(scale)
             diff, p = (float(x) for x in welch_test(*sa, *sb, lo, hi))

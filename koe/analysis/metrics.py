@@ -55,12 +55,17 @@ def metric_range(scale: ScoreScale) -> tuple[float, float]:
     return (scale.low, scale.high) if scale.kind == "ces" else (0.0, 100.0)
 
 
+def score_values(comments: pd.DataFrame, scale: ScoreScale) -> np.ndarray:
+    """Each comment's score on ``scale`` as float, NaN where it has none."""
+    return pd.to_numeric(comments[metric_column(scale)], errors="coerce").to_numpy(dtype=float)
+
+
 def respondent_values(comments: pd.DataFrame, scale: ScoreScale) -> tuple[pd.Index, np.ndarray,
                                                                           np.ndarray]:  # fmt: skip
     """(ids, metric values, classes) of the comments that have this score."""
-    raw = pd.to_numeric(comments[metric_column(scale)], errors="coerce").astype(float)
-    keep = raw.notna().to_numpy()
-    v = raw.to_numpy()[keep]
+    raw = score_values(comments, scale)
+    keep = ~np.isnan(raw)
+    v = raw[keep]
     ids = pd.Index(comments.loc[keep, "id"].astype("str").to_numpy())
     if ids.has_duplicates:
         raise ValueError(f"duplicate comment id {ids[ids.duplicated()][0]!r}")
