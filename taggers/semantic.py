@@ -408,16 +408,16 @@ def _apply_decisions(tagger: LookupTagger, sentences: pd.DataFrame, tags: pd.Dat
                        sentences["sentence"], strict=True))  # fmt: skip
     texts = [text_of.get((cid, int(i)), "") for cid, i in zip(tags["id"], tags["sentence_idx"],
                                                                strict=True)]  # fmt: skip
-    decided = [corrections.labels.get(t, {}).get(th) for t, th in zip(texts, tags["theme"],
-                                                                      strict=True)]  # fmt: skip
-    tags = tags[[d is not False for d in decided]]
-    present = {(text_of.get((cid, int(i)), ""), th) for cid, i, th in
-               zip(tags["id"], tags["sentence_idx"], tags["theme"], strict=True)}  # fmt: skip
+    keep = [corrections.labels.get(t, {}).get(th) is not False
+            for t, th in zip(texts, tags["theme"], strict=True)]  # fmt: skip
+    tags = tags.loc[np.asarray(keep, dtype=bool)]  # (a list would pick columns when empty)
+    texts = [t for t, kept in zip(texts, keep, strict=True) if kept]
+    present = set(zip(tags["id"], tags["sentence_idx"].astype(int), tags["theme"], strict=True))
     rows = []
     for s in sentences.itertuples(index=False):
         for theme_id, value in corrections.labels.get(s.sentence, {}).items():
             theme = tagger.lists.themes.get(theme_id)
-            if not value or theme is None or (s.sentence, theme_id) in present:
+            if not value or theme is None or (s.id, int(s.sentence_idx), theme_id) in present:
                 continue
             rows.append({
                 "id": s.id, "sentence_idx": int(s.sentence_idx), "theme": theme.id,
@@ -429,9 +429,7 @@ def _apply_decisions(tagger: LookupTagger, sentences: pd.DataFrame, tags: pd.Dat
     _polarities(tagger, rows)
     out = pd.concat([tags, tags_frame(rows)], ignore_index=True)
     if corrections.polarity:
-        texts = [text_of.get((cid, int(i)), "") for cid, i in zip(out["id"], out["sentence_idx"],
-                                                                   strict=True)]  # fmt: skip
-        decided_pol = [corrections.polarity.get((t, th)) for t, th in zip(texts, out["theme"],
-                                                                          strict=True)]  # fmt: skip
-        out["polarity"] = [p or q for p, q in zip(decided_pol, out["polarity"], strict=True)]
+        texts += [row["evidence"] for row in rows]  # a review tag's evidence is its sentence
+        out["polarity"] = [corrections.polarity.get((t, th)) or q for t, th, q in
+                           zip(texts, out["theme"], out["polarity"], strict=True)]  # fmt: skip
     return out

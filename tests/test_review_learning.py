@@ -102,3 +102,29 @@ def test_with_the_semantic_layer_off_the_decisions_still_hold():
     assert wrong["theme"] not in set(tags.loc[tags["id"] == "a", "theme"])
     assert tags.loc[tags["id"] == "b", ["theme", "source"]].to_numpy().tolist() == [
         ["product_performance", "review"]]
+
+
+def test_an_added_theme_reaches_every_comment_with_that_sentence():
+    from koe.taggers.factory import build_tagger
+    from koe.taggers.lookup import tags_frame
+    from koe.taggers.semantic import SemanticSettings, semantic_layer
+    from koe.taggers.sentences import split_sentences
+
+    tagger = build_tagger(None)
+    text = "画面の切り替えにいつも待たされる。"
+    sentences = split_sentences(pd.DataFrame({"id": ["a", "b"], "text": [text, text]}))
+    assert tagger.tag(sentences).empty  # no list catches it
+    theme = tagger.lists.themes["product_performance"]
+    already = tags_frame([{  # "b" has the theme already (as if a list had caught it)
+        "id": "b", "sentence_idx": 0, "theme": theme.id, "theme_name": theme.name,
+        "parent": theme.parent, "department": theme.department, "polarity": "neutral",
+        "is_request": False, "source": "lookup", "evidence": "待たされる", "start": 13,
+        "end": 18, "confidence": 1.0}])  # fmt: skip
+    corrections = Corrections(labels={text: {"product_performance": True}},
+                              polarity={(text, "product_performance"): "negative"})  # fmt: skip
+    tags, _ = semantic_layer(tagger, sentences, already, "koe-default",
+                             settings=SemanticSettings(enabled=False),
+                             corrections=corrections)  # fmt: skip
+    mine = tags[tags["theme"] == "product_performance"].sort_values("id")
+    assert mine[["id", "source", "polarity"]].to_numpy().tolist() == [
+        ["a", "review", "negative"], ["b", "lookup", "negative"]]
