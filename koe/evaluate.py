@@ -3,7 +3,8 @@ F1 and polarity accuracy) and clusters against labels (``koe eval-clusters``: NM
 share, cluster count).
 
 Gold format (CSV): ``id,theme,polarity``, one row per gold tag; a comment without gold rows has
-no theme. Predictions: a tags.csv (``id,theme,polarity`` used; where it has a ``source``
+no theme (a row with an empty theme says so: it only puts the comment among the gold ids).
+Predictions: a tags.csv (``id,theme,polarity`` used; where it has a ``source``
 column, theme tags only: lookup and semantic, not cluster). :func:`evaluate_sources` scores
 lookup-only, semantic-only and combined tags side by side (``koe eval``). The evaluated
 comments are ``ids`` when given (e.g. every id of the gold comments file), else the union of
@@ -60,7 +61,8 @@ def evaluate_tags(
     gold = gold.astype({"id": str, "theme": str})
     pred = pred.astype({"id": str, "theme": str})
     universe = set(ids) if ids is not None else set(gold["id"]) | set(pred["id"])
-    gold = gold[gold["id"].isin(universe)].drop_duplicates(["id", "theme"])
+    # a row with an empty theme: a reviewed comment without any theme (koe review's gold file)
+    gold = gold[gold["id"].isin(universe) & (gold["theme"] != "")].drop_duplicates(["id", "theme"])
     pred = pred[pred["id"].isin(universe)].drop_duplicates(["id", "theme"])
     gold_pairs = dict(
         zip(zip(gold["id"], gold["theme"], strict=True), gold["polarity"], strict=True)

@@ -4,7 +4,8 @@
   (``accepted.yaml`` in the lookup-list folder, created when missing);
 - :func:`merge_cluster` adds a cluster's keywords to an existing theme, in whatever file
   defines it;
-- :func:`rename_theme` changes a theme's name.
+- :func:`rename_theme` changes a theme's name;
+- :func:`add_to_theme` adds a keyword or an exclusion to a theme (``koe review``).
 
 Files are edited with ruamel.yaml's round-trip mode, so comments, key order, flow-style names
 and indentation of the analysts' files are kept. Every change is validated before the file is
@@ -19,6 +20,7 @@ found.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -312,14 +314,57 @@ def rename_theme(theme_id: str, name: str, *, lists: Path) -> ThemeEdit:
     return ThemeEdit(path, theme_id)
 
 
+LIST_FIELDS = ("keywords", "exclusions")
+
+
+def add_to_theme(theme_id: str, field: str, value: str, *, lists: Path) -> ThemeEdit:
+    """Append ``value`` to a theme's ``keywords`` or ``exclusions``, in whatever file defines it.
+
+    Raises:
+        ThemeEditError: unknown theme or field, empty value, a value the theme already has, or
+            lists that would not load with it.
+    """
+    if field not in LIST_FIELDS:
+        raise ThemeEditError(f"field must be one of {LIST_FIELDS}, got {field!r}")
+    value = " ".join(value.split())
+    if not value:
+        raise ThemeEditError(f"the new {field[:-1]} is empty")
+    path = _theme_file(lists, theme_id)
+    yaml, doc = _yaml(path.read_text(encoding="utf-8"))
+    theme = _find_theme(doc, theme_id)
+    if theme is None:  # pragma: no cover - the loader found it there
+        raise ThemeEditError(f"theme {theme_id!r} not found in {path}")
+    from ruamel.yaml.comments import CommentedSeq
+
+    current = theme.get(field)
+    if not isinstance(current, list):
+        current = CommentedSeq([] if current is None else [current])
+        theme[field] = current
+    if value in {str(v).strip() for v in current}:
+        raise ThemeEditError(f"theme {theme_id!r} already has {field[:-1]} {value!r}")
+    current.append(value)
+    _validate_and_replace(lists, path, _dump(yaml, doc))
+    return ThemeEdit(path, theme_id, [value] if field == "keywords" else [])
+
+
+def lists_version(lists: Path) -> str:
+    """A digest of every list file's name and text: it changes with any edit to the folder."""
+    digest = hashlib.sha256()
+    for path in sorted(lists.glob("*.y*ml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 __all__ = [
     "ACCEPTED_FILE",
     "ThemeEdit",
     "ThemeEditError",
     "accept_cluster",
+    "add_to_theme",
     "cluster_keywords",
     "cluster_row",
     "latest_run",
+    "lists_version",
     "merge_cluster",
     "rename_theme",
 ]

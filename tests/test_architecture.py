@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("koe.routing", "koe.outputs", "koe.report", "koe.charts", "koe.manifest"),
     ("koe.pipeline", "koe.incremental", "koe.batch", "koe.sentiment", "koe.partitions",
      "koe.themes", "koe.init", "koe.evaluate", "koe.prefect_env", "koe.polarity_training"),
+    ("koe.workbench",),
     ("koe.flows",),
     ("koe.cli",),
 )  # fmt: skip

@@ -2,7 +2,7 @@
 sentiment, lists check, lists show; their options and outputs are relied on by other tools.
 
 Each command lives in a module by area — ``runs`` (run, unlock), ``tagging`` (tag, sentiment,
-eval, lists), ``review`` (discover, eval-clusters, themes) — and shares error handling with
+eval, lists), ``review`` (discover, eval-clusters, themes, review) — and shares error handling with
 ``common``.
 """
 
@@ -66,6 +66,7 @@ app.command("eval-clusters")(review.eval_clusters)
 themes_app.command("accept")(review.themes_accept)
 themes_app.command("merge")(review.themes_merge)
 themes_app.command("rename")(review.themes_rename)
+app.command("review")(review.review)
 
 
 def main() -> None:  # pragma: no cover

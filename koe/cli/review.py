@@ -176,3 +176,56 @@ def themes_rename(
     except _theme_errors() as exc:
         fail(exc)
     typer.echo(f"theme {theme_id} renamed to {name!r} in {edit.path}")
+
+
+def review(
+    run: Annotated[
+        Path | None, typer.Argument(help="Run folder (default: the newest under the config's out).")
+    ] = None,
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port.")] = 8765,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", help="Access token (default: none on 127.0.0.1, a new one on "
+                                     "any other address)."),
+    ] = None,
+    author: Annotated[
+        str | None, typer.Option("--author", help="Name stored with each decision (default $USER).")
+    ] = None,
+) -> None:
+    """The analyst's workbench: browse a run's themes and comments, confirm, reject and add tags,
+    edit the lookup lists with a preview. Decisions go to the run-state database, the lists
+    and OUT/review_gold.csv; the next `koe run` learns from them."""
+    import os
+
+    from koe.config import load_config
+    from koe.store import RunStore
+    from koe.themes import latest_run
+    from koe.workbench import Workbench, gold_path, serve
+    from koe.workbench.data import RunFolderError, load_run
+    from koe.workbench.security import BindError, is_loopback, new_token
+
+    if token is None and not is_loopback(host):
+        token = new_token()
+    try:
+        cfg = load_config(config)
+        folder = run or latest_run(Path(cfg.out))
+        view = load_run(folder)
+        # the state database beside the run's folder unless koe.yaml names one
+        url = cfg.state_url() if cfg.state_db else f"sqlite:///{folder.resolve().parent}/koe_state.sqlite"
+        store = RunStore(url)
+    except (*_theme_errors(), RunFolderError) as exc:
+        fail(exc)
+    bench = Workbench(view, Path(cfg.lookup_lists), store, gold_path(folder.resolve().parent),
+                      author=author if author is not None else os.environ.get("USER", ""))
+    shown = "localhost" if is_loopback(host) else host
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    typer.echo(f"koe review: run {folder.name}, lists {cfg.lookup_lists}; open {url} "
+               "(Ctrl-C stops)")  # fmt: skip
+    try:
+        serve(bench, host, port, token)
+    except BindError as exc:
+        fail(exc)
+    finally:
+        store.close()

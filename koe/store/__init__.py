@@ -19,6 +19,9 @@ any SQLAlchemy URL works, so a team can point it at PostgreSQL. Tables (koe.stor
 - ``review_decisions``: decision_id, created_at, author, action (confirm, reject, add,
   polarity), comment_id, sentence_idx, sentence, theme, polarity, undone_at — analysts'
   corrections, which the next run learns from (koe.corrections)
+- ``list_edits``: edit_id, created_at, author, action, theme, detail, path, before_text,
+  after_text, undone_at — lookup-list edits made in ``koe review``, with the file's text before
+  and after (undo writes the before back while the file is still as the edit left it)
 
 ``RunStore`` is the one class callers use, composed of one part per concern: caches.py
 (embeddings, tags), comments.py (comment history, rows, sources, processed files), themes.py

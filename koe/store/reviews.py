@@ -6,11 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from koe.store.schema import StoreState, review_decisions_table, utcnow
+from koe.store.schema import StoreState, list_edits_table, review_decisions_table, utcnow
 
 REVIEW_ACTIONS = ("confirm", "reject", "add", "polarity")
 DECISION_COLUMNS = ("decision_id", "created_at", "author", "action", "comment_id",
                     "sentence_idx", "sentence", "theme", "polarity")  # fmt: skip
+LIST_EDIT_COLUMNS = ("edit_id", "created_at", "author", "action", "theme", "detail", "path",
+                     "before_text", "after_text", "undone_at")  # fmt: skip
 
 
 class ReviewMixin(StoreState):
@@ -51,3 +53,28 @@ class ReviewMixin(StoreState):
                                 .where(t.c.undone_at.is_(None))
                                 .order_by(t.c.decision_id)).all()  # fmt: skip
         return pd.DataFrame(rows, columns=list(DECISION_COLUMNS))
+
+    def add_list_edit(self, action: str, *, theme: str, detail: str, path: str,
+                      before_text: str, after_text: str, author: str = "") -> int:  # fmt: skip
+        """Record a lookup-list edit already written to ``path``; returns its id."""
+        row = {"created_at": utcnow(), "author": author, "action": action, "theme": theme,
+               "detail": detail, "path": path, "before_text": before_text,
+               "after_text": after_text}  # fmt: skip
+        with self.engine.begin() as conn:
+            return int(conn.execute(list_edits_table.insert().values(**row))
+                       .inserted_primary_key[0])  # fmt: skip
+
+    def mark_list_edit_undone(self, edit_id: int) -> None:
+        t = list_edits_table
+        with self.engine.begin() as conn:
+            conn.execute(t.update().where(t.c.edit_id == edit_id).values(undone_at=utcnow()))
+
+    def list_edits(self, include_undone: bool = False) -> pd.DataFrame:
+        """The lookup-list edits (``LIST_EDIT_COLUMNS``), newest first."""
+        t = list_edits_table
+        query = sa.select(*(t.c[c] for c in LIST_EDIT_COLUMNS)).order_by(t.c.edit_id.desc())
+        if not include_undone:
+            query = query.where(t.c.undone_at.is_(None))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return pd.DataFrame(rows, columns=list(LIST_EDIT_COLUMNS))

@@ -108,6 +108,21 @@ review_decisions_table = sa.Table(
     sa.Column("undone_at", sa.DateTime),
 )
 
+list_edits_table = sa.Table(
+    "list_edits",
+    metadata,
+    sa.Column("edit_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("author", sa.String, nullable=False),
+    sa.Column("action", sa.String, nullable=False),
+    sa.Column("theme", sa.String, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("path", sa.String, nullable=False),
+    sa.Column("before_text", sa.Text, nullable=False),  # "" when the edit created the file
+    sa.Column("after_text", sa.Text, nullable=False),
+    sa.Column("undone_at", sa.DateTime),
+)
+
 def create_engine(url: str) -> sa.Engine:
     """An engine for ``url`` with every table created (SQLite waits up to 60 s for a lock).
 
