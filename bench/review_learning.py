@@ -7,9 +7,11 @@ The corpus of a set is its frozen test comments plus its tune comments. The simu
 reads tune comments in a seeded order and, for each one-sentence comment, corrects koe's tags to
 the tune gold labels (tests/gold/<set>/tune_gold.csv, labelled blind to koe): ``reject`` each
 wrong theme, ``add`` each missed one, ``polarity`` where the theme is right and its polarity is
-not; each decision counts as one correction. Only the test comments are scored; no test label is
-read before the figure is printed. Data: 出典: 福井県観光連盟「福井県観光データ分析システム FTAS」,
-CC BY 4.0.
+not; each decision counts as one correction. The decisions are made through the workbench
+(``koe review``'s app, its ``POST /decide`` with the CSRF token) into a run-state database, and
+the next tagging reads them back from there, as ``koe run`` does. Only the test comments are
+scored; no test label is read before the figure is printed.
+Data: 出典: 福井県観光連盟「福井県観光データ分析システム FTAS」, CC BY 4.0.
 """
 
 from __future__ import annotations
@@ -51,12 +53,49 @@ def decisions_for(tags: pd.DataFrame, sentences: pd.DataFrame, gold: pd.DataFram
             if action is None or len(rows) >= budget:
                 continue
             polarity = right.get(theme) or None
-            rows.append({"action": action, "sentence": one[cid], "theme": theme,
-                         "polarity": polarity if action != "reject" else None})  # fmt: skip
-    return pd.DataFrame(rows, columns=["action", "sentence", "theme", "polarity"])
+            rows.append({"comment_id": cid, "action": action, "sentence": one[cid],
+                         "theme": theme, "polarity": polarity if action != "reject" else None})
+    return pd.DataFrame(rows, columns=["comment_id", "action", "sentence", "theme", "polarity"])
 
 
-def curve(name: str, steps: list[int], seed: int) -> list[dict]:
+def through_app(corpus: pd.DataFrame, tags: pd.DataFrame, sentences: pd.DataFrame,
+                decided: pd.DataFrame, lists: Path) -> pd.DataFrame:  # fmt: skip
+    """Make ``decided`` through the workbench app; returns the store's decisions."""
+    import re
+    import tempfile
+
+    from fastapi.testclient import TestClient
+
+    from koe.store import RunStore
+    from koe.workbench import Workbench, create_app
+    from koe.workbench.data import MENTION_COLUMNS, RunView
+
+    mentions = tags.merge(sentences[["id", "sentence_idx", "sentence"]],
+                          on=["id", "sentence_idx"])  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        view = RunView(Path(tmp), corpus.assign(score=pd.NA, nps_class="", date=pd.NaT),
+                       mentions[list(MENTION_COLUMNS)], pd.DataFrame(
+                           columns=["cluster_id", "label"]), pd.DataFrame(), ())  # fmt: skip
+        store = RunStore(f"sqlite:///{tmp}/state.sqlite")
+        client = TestClient(create_app(Workbench(view, lists, store, Path(tmp) / "gold.csv")))
+        page = client.get(f"/theme/{mentions['theme'].iloc[0]}").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+        for d in decided.itertuples(index=False):
+            form = {"csrf": csrf, "action": d.action, "comment_id": d.comment_id,
+                    "sentence_idx": "0", "theme": d.theme, "polarity": d.polarity or ""}
+            response = client.post("/decide", data=form, follow_redirects=False)
+            assert response.status_code == 303, response.text
+        made = store.decisions()
+        store.close()
+    assert made["sentence"].tolist() == decided["sentence"].tolist()
+    return made
+
+
+def curve(name: str, steps: list[int], seed: int, reach: float = 0.80,
+          validate: bool = False) -> list[dict]:  # fmt: skip
+    """Frozen-set figures after each number of corrections in ``steps``. ``validate``: the
+    corrections come from one seeded half of the tune comments and the other half is scored
+    (for choosing settings without the frozen set)."""
     test, test_gold, lists = load_set(name, "test")
     tune, tune_gold, _ = load_set(name, "tune")
     corpus = prepare(pd.concat([test[["id", "text"]], tune[["id", "text"]]]))
@@ -70,15 +109,21 @@ def curve(name: str, steps: list[int], seed: int) -> list[dict]:
     def embed(texts):
         return embed_with_cache(list(texts), "koe-default", None)[0]
 
-    base, _ = semantic_tags(tagger, sentences, lookup, vectors, embed, SemanticSettings())
+    settings = SemanticSettings(review_reach=reach)
+    base, _ = semantic_tags(tagger, sentences, lookup, vectors, embed, settings)
     order = list(np.random.default_rng(seed).permutation(sorted(set(tune["id"]))))
+    scored, gold = list(test["id"]), test_gold
+    if validate:
+        order, scored = order[::2], order[1::2]
+        gold = tune_gold
     out = []
     for budget in steps:
         decided = decisions_for(base, sentences, tune_gold, order, budget)
+        if len(decided):
+            decided = through_app(corpus, base, sentences, decided, lists)
         corrections = Corrections.from_decisions(decided) if len(decided) else None
-        tags, _ = semantic_tags(tagger, sentences, lookup, vectors, embed, SemanticSettings(),
-                                corrections)  # fmt: skip
-        ev = evaluate_tags(test_gold, tags.assign(source="lookup"), list(test["id"]))
+        tags, _ = semantic_tags(tagger, sentences, lookup, vectors, embed, settings, corrections)
+        ev = evaluate_tags(gold, tags.assign(source="lookup"), scored)
         out.append({"set": name, "corrections": len(decided), "precision": ev.micro_precision,
                     "recall": ev.micro_recall, "micro_f1": ev.micro_f1,
                     "polarity": ev.polarity_accuracy})  # fmt: skip
@@ -90,10 +135,18 @@ def main() -> None:
     parser.add_argument("--sets", default="fukui_visit,fukui_requests")
     parser.add_argument("--steps", default="0,10,25,50")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--review-reach", type=float, default=0.80)
+    parser.add_argument("--validate", action="store_true",
+                        help="score half of the tune comments, correct the other half")
     parser.add_argument("--out", type=Path, default=REPO / "bench/results/review_learning.md")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
-    rows = [r for name in args.sets.split(",") for r in curve(name, steps, args.seed)]
+    rows = [r for name in args.sets.split(",")
+            for r in curve(name, steps, args.seed, args.review_reach, args.validate)]  # fmt: skip
+    if args.validate:  # not the frozen set: print, never write the results file
+        for r in rows:
+            print(r)
+        return
     lines = ["# Review decisions: frozen-set quality against corrections on other comments", "",
              f"`python -m bench.review_learning` (seed {args.seed}). Corrections are made on "
              "tune comments (their gold labels); only the frozen test comments are scored.", "",

@@ -237,17 +237,22 @@ class LookupTagger:
     def __contains__(self, theme_id: object) -> bool:
         return theme_id in self.lists
 
+    def _excluded(self, modes: tuple[list, ...]) -> set[str]:
+        return {m.theme for index, tokens in zip(self._exclusions, modes, strict=False)
+                for m in index.find(tokens)}  # fmt: skip
+
+    def excluded_themes(self, sentence: str, lang: str | None = None) -> set[str]:
+        """The themes one of whose exclusions is in ``sentence``: never tagged there."""
+        tokens_c, tokens_a = tokenize_modes(sentence, lang or detect_language(sentence))
+        return self._excluded((tokens_c, tokens_a) if tokens_a is not tokens_c else (tokens_c,))
+
     def match_sentence(self, sentence: str, lang: str | None = None) -> list[dict]:
         """Tag one sentence; returns one dict per theme with polarity and evidence offsets."""
         lang = lang or detect_language(sentence)
         tokens_c, tokens_a = tokenize_modes(sentence, lang)
         # Mode A only adds matches when some compound was split (else it is the same list).
         modes = (tokens_c, tokens_a) if tokens_a is not tokens_c else (tokens_c,)
-        excluded = {
-            m.theme
-            for index, tokens in zip(self._exclusions, modes, strict=False)
-            for m in index.find(tokens)
-        }
+        excluded = self._excluded(modes)
         # One mention per theme and sentence: the leftmost, then the longest.
         best: dict[str, Mention] = {}
         for index, tokens in zip(self._keywords, modes, strict=False):

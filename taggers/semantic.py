@@ -261,7 +261,8 @@ def semantic_tags(
         j, i = col.get(theme), position.get((cid, int(idx)))
         if j is not None and i is not None and vetoable[j]:
             keep[n] = scores[i, j] >= settings.veto_below * scores[i].max()
-    rows = _added_rows(tagger, sentences, refs, scores, nearest, above & ~looked_up)
+    add = _outside_exclusions(tagger, sentences, refs.themes, above & ~looked_up)
+    rows = _added_rows(tagger, sentences, refs, scores, nearest, add)
     added = tags_frame(rows)
     combined = pd.concat([lookup_tags[keep], added], ignore_index=True)
     if corrections is not None:
@@ -275,6 +276,19 @@ def semantic_tags(
     )
     info = {"references": len(refs.texts), "added": len(rows), "vetoed": int((~keep).sum())}
     return combined, info
+
+
+def _outside_exclusions(tagger: LookupTagger, sentences: pd.DataFrame, themes: list[str],
+                        add: np.ndarray) -> np.ndarray:  # fmt: skip
+    """``add`` without the (sentence, theme) pairs where the sentence has one of the theme's
+    exclusions: the analyst said the theme is not there, whatever the sentence resembles."""
+    excluding = np.array([bool(tagger.lists.themes[t].exclusions) for t in themes], dtype=bool)
+    add = add.copy()
+    for i in np.nonzero((add & excluding).any(axis=1))[0].tolist():
+        excluded = tagger.excluded_themes(sentences["sentence"].iloc[i], sentences["lang"].iloc[i])
+        for j in np.nonzero(add[i] & excluding)[0].tolist():
+            add[i, j] = themes[j] not in excluded
+    return add
 
 
 def _added_rows(
@@ -402,16 +416,22 @@ def _with_decisions(refs: References, texts: list[str], vectors: np.ndarray, emb
 
 def _apply_decisions(tagger: LookupTagger, sentences: pd.DataFrame, tags: pd.DataFrame,
                      corrections: Corrections) -> pd.DataFrame:  # fmt: skip
-    """Drop rejected (sentence, theme) tags, add confirmed ones that are missing (source
-    review), and set decided polarities; by sentence text, wherever it appears."""
+    """Drop rejected (sentence, theme) tags, add confirmed ones that are missing and mark
+    confirmed semantic ones (source review, confidence 1.0), and set decided polarities; by
+    sentence text, wherever it appears."""
     text_of = dict(zip(zip(sentences["id"], sentences["sentence_idx"], strict=True),
                        sentences["sentence"], strict=True))  # fmt: skip
     texts = [text_of.get((cid, int(i)), "") for cid, i in zip(tags["id"], tags["sentence_idx"],
                                                                strict=True)]  # fmt: skip
     keep = [corrections.labels.get(t, {}).get(th) is not False
             for t, th in zip(texts, tags["theme"], strict=True)]  # fmt: skip
-    tags = tags.loc[np.asarray(keep, dtype=bool)]  # (a list would pick columns when empty)
+    tags = tags.loc[np.asarray(keep, dtype=bool)].copy()  # (a list picks columns when empty)
     texts = [t for t, kept in zip(texts, keep, strict=True) if kept]
+    # a semantic guess the analyst confirmed is theirs now
+    vouched = np.asarray([corrections.labels.get(t, {}).get(th) is True for t, th in
+                          zip(texts, tags["theme"], strict=True)], dtype=bool)  # fmt: skip
+    vouched &= (tags["source"] == "semantic").to_numpy()
+    tags.loc[vouched, ["source", "confidence"]] = ["review", 1.0]
     present = set(zip(tags["id"], tags["sentence_idx"].astype(int), tags["theme"], strict=True))
     rows = []
     for s in sentences.itertuples(index=False):
