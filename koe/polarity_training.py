@@ -11,6 +11,10 @@ neutral / negative, or ポジティブ / 中立 / ネガティブ) or distant, f
   detractor); a text that gets both labels is dropped;
 * what was dropped, and why, is counted: that is the label noise koe could see.
 
+The analysts' polarity decisions (``koe review``, RunStore.decisions) are labels too
+(:func:`with_decisions`): a decided sentence takes the analyst's polarity, replacing a distant
+label of the same sentence.
+
 The fit is models.polarity_model.train_polarity_model on the embedder's vectors, classes
 weighed by their inverse frequency (a survey has more promoters than detractors); the model
 folder records the data, counts and a cross-validated accuracy on those (distant) labels,
@@ -22,7 +26,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -48,6 +52,7 @@ class TrainingSet:
     texts: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     dropped: Counter = field(default_factory=Counter)
+    reviewed: int = 0  # sentences labelled by an analyst's decision
 
     def counts(self) -> dict[str, int]:
         return dict(sorted(Counter(self.labels).items()))
@@ -105,6 +110,19 @@ def training_set(texts: Sequence[str], lexicon: PolarityLexicon, *,
     return out
 
 
+def with_decisions(data: TrainingSet, decisions: Any) -> TrainingSet:
+    """``data`` with the active ``polarity`` decisions (RunStore.decisions, oldest first) as
+    labels: the latest decision on a sentence wins, over a distant label too."""
+    decided: dict[str, str] = {}
+    for d in decisions.itertuples(index=False):
+        if d.action == "polarity" and d.polarity in CLASSES:
+            decided[d.sentence] = d.polarity
+    labels = dict(zip(data.texts, data.labels, strict=True))
+    labels.update(decided)
+    return TrainingSet(list(labels), list(labels.values()), Counter(data.dropped),
+                       reviewed=len(decided))  # fmt: skip
+
+
 def train_on(data: TrainingSet, embedder: str, store: RunStore | None = None, *,
              c: float = 0.3, folds: int = 5, seed: int = 0,
              source: str = "") -> PolarityModel:  # fmt: skip
@@ -134,6 +152,7 @@ def train_on(data: TrainingSet, embedder: str, store: RunStore | None = None, *,
         "trained_on": source,
         "sentences": counts,
         "dropped": dict(sorted(data.dropped.items())),
+        "review_labels": data.reviewed,
         "cv_accuracy_on_these_labels": round(float(accuracy_score(labels, guess)), 4),
         "cv_macro_f1_on_these_labels": round(float(f1_score(labels, guess, average="macro")), 4),
         "c": c,
@@ -141,4 +160,4 @@ def train_on(data: TrainingSet, embedder: str, store: RunStore | None = None, *,
     return train_polarity_model(vectors, labels, embedder, c=c, info=info, class_weight="balanced")
 
 
-__all__ = ["CLASSES", "TrainingSet", "train_on", "training_set"]
+__all__ = ["CLASSES", "TrainingSet", "train_on", "training_set", "with_decisions"]

@@ -74,3 +74,29 @@ def test_too_few_sentences_or_a_missing_column_is_one_line(tmp_path):
                                  "--out", str(tmp_path / "m")])  # fmt: skip
     assert result.exit_code == 2 and "missing column(s) ['nps']" in result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_review_decisions_label_their_sentences_and_win_over_distant_labels(tmp_path):
+    from koe.store import RunStore
+
+    texts = pd.read_csv(TUNE, dtype=str, keep_default_na=False)
+    data = training_set(texts["text"].tolist(), LEXICON, scores=texts["nps"].astype(float).tolist())
+    flipped = data.texts[data.labels.index("positive")]
+    store = RunStore(f"sqlite:///{tmp_path / 'state.sqlite'}")
+    store.add_decision("polarity", comment_id="x1", sentence_idx=0, sentence=flipped,
+                       theme="food", polarity="negative")  # fmt: skip
+    store.add_decision("polarity", comment_id="x2", sentence_idx=0, sentence="駐車場が狭い。",
+                       theme="parking", polarity="negative")  # fmt: skip
+    store.add_decision("reject", comment_id="x3", sentence_idx=0, sentence="良い。", theme="food")
+    store.close()
+    out = tmp_path / "model"
+    result = runner.invoke(app, ["polarity", "train", "--input", str(TUNE), "--score-col", "nps",
+                                 "--out", str(out), "--reviews", str(tmp_path / "state.sqlite")])
+    assert result.exit_code == 0, result.output
+    assert "2 from review decisions" in result.output
+    info = json.loads((out / "meta.json").read_text(encoding="utf-8"))["info"]
+    assert info["review_labels"] == 2
+    assert info["sentences"] == {"negative": 29, "positive": 99}  # one flipped, one added
+    missing = runner.invoke(app, ["polarity", "train", "--input", str(TUNE), "--score-col", "nps",
+                                  "--out", str(out), "--reviews", str(tmp_path / "none.sqlite")])
+    assert missing.exit_code == 2 and "no such database file" in missing.output

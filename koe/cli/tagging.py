@@ -238,6 +238,11 @@ def polarity_train(
     embedding_model: Annotated[
         str, typer.Option("--embedding-model", help="Embedder (as embedding_model in koe.yaml).")
     ] = "koe-default",
+    reviews: Annotated[
+        str | None,
+        typer.Option("--reviews", help="Run-state database (file or URL) whose `koe review` "
+                     "polarity decisions label their sentences too."),
+    ] = None,
 ) -> None:
     """Fit the sentence polarity model on your own comments (``koe.polarity_training``):
     promoters' sentences positive, detractors' negative, requests and sentences the lexicon
@@ -269,6 +274,20 @@ def polarity_train(
         else:
             scores = pd.to_numeric(column[score_col], errors="coerce").tolist()
             data = training_set(texts, lexicon, scores=scores)
+        if reviews:
+            from koe.core.dburl import normalize_db_url
+            from koe.polarity_training import with_decisions
+            from koe.store import RunStore
+
+            if "://" not in reviews and not Path(reviews).is_file():
+                raise ValueError(f"--reviews {reviews}: no such database file")
+            url = normalize_db_url(reviews) if "://" in reviews else \
+                f"sqlite:///{Path(reviews).resolve()}"  # fmt: skip
+            store = RunStore(url)
+            try:
+                data = with_decisions(data, store.decisions())
+            finally:
+                store.close()
         model = train_on(data, embedding_model, source=str(input))
         model.save(out)
     except (*user_errors(), ValueError) as exc:
@@ -276,8 +295,9 @@ def polarity_train(
     info = model.info or {}
     dropped = ", ".join(f"{k} {v}" for k, v in info["dropped"].items()) or "none"
     kept = ", ".join(f"{k} {v}" for k, v in info["sentences"].items())
+    reviewed = f", {info['review_labels']} from review decisions" if reviews else ""
     typer.echo(
-        f"{sum(info['sentences'].values())} sentences ({kept}; dropped: {dropped}); "
+        f"{sum(info['sentences'].values())} sentences ({kept}{reviewed}; dropped: {dropped}); "
         f"cross-validated on these labels: accuracy {info['cv_accuracy_on_these_labels']:.3f}, "
         f"macro-F1 {info['cv_macro_f1_on_these_labels']:.3f} -> {out} "
         f"(use: polarity_model: {out})"

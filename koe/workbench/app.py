@@ -8,7 +8,7 @@ goes through koe.workbench.edits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -56,14 +56,18 @@ class Workbench:
     store: RunStore
     gold_path: Path
     author: str = ""
+    _loaded: tuple[str, dict[str, Any]] | None = field(default=None, init=False, repr=False)
 
     @property
     def run_folder(self) -> Path:
         return self.run.folder
 
     def themes(self) -> dict[str, Any]:
-        """The current lists' themes by id (they change as the analyst edits them)."""
-        return load_lookup_lists(self.lists).themes
+        """The current lists' themes by id, loaded again whenever the files change."""
+        version = lists_version(self.lists)
+        if self._loaded is None or self._loaded[0] != version:
+            self._loaded = (version, load_lookup_lists(self.lists).themes)
+        return self._loaded[1]
 
     def write_gold(self) -> int:
         return write_gold(self.gold_path, gold_from_decisions(theme_tags(self.run),
