@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -283,3 +284,75 @@ def test_the_gold_file_grows_across_runs(tmp_path):
     assert only_reject.to_numpy().tolist() == [["D", "", ""]]  # reviewed, no theme left
     assert write_gold(path, only_reject) == 3
     assert pd.read_csv(path, dtype=str, keep_default_na=False)["id"].tolist() == ["A", "B", "D"]
+
+
+def test_an_emergent_theme_is_renamed_in_the_store(bench):
+    client = TestClient(create_app(bench))
+    page = client.get("/theme/cluster_02").text
+    form = {"csrf": hidden(page, "csrf"), "cluster_id": "cluster_02", "value": " 改善への期待 "}
+    done = client.post("/clusters/rename", data=form, follow_redirects=False)
+    assert done.status_code == 303
+    assert bench.store.cluster_names() == {"cluster_02": "改善への期待"}
+    assert "<h1>改善への期待 <code>cluster_02</code>" in client.get("/theme/cluster_02").text
+    assert client.post("/clusters/rename", data={**form, "cluster_id": "nope"}).status_code == 400
+    assert client.post("/clusters/rename", data={**form, "value": " "}).status_code == 400
+    bench.store.name_cluster("cluster_02", "")
+    assert bench.store.cluster_names() == {}
+
+
+def _serve(args: list[str]):
+    """Start `koe review ...` in a process; returns (process, the URL it printed)."""
+    import subprocess
+    import sys
+
+    koe = str(Path(sys.executable).parent / "koe")
+    process = subprocess.Popen([koe, "review", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    line = process.stdout.readline()
+    found = re.search(r"open (http://\S+)", line)
+    assert found, line + (process.stdout.read() if process.poll() is not None else "")
+    return process, found.group(1)
+
+
+def _get(url: str, headers: dict | None = None) -> int:
+    import time
+    import urllib.error
+    import urllib.request
+
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {})) as r:
+                return r.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+        except (ConnectionError, urllib.error.URLError):
+            time.sleep(0.1)
+    raise AssertionError(f"{url} never answered")
+
+
+def test_koe_review_serves_locally_and_beyond_only_with_its_token(project):
+    from .test_workbench_browser import free_port
+
+    config, run = project
+    port = free_port()
+    process, url = _serve([str(run), "--config", str(config), "--port", str(port)])
+    try:
+        assert url == f"http://localhost:{port}/"
+        assert _get(url) == 200
+        assert _get(f"http://127.0.0.1:{port}/theme/product_reports") == 200
+    finally:
+        process.terminate()
+        process.wait(10)
+    port = free_port()
+    process, url = _serve([str(run), "--config", str(config), "--host", "0.0.0.0",
+                           "--port", str(port)])  # fmt: skip
+    try:
+        token = url.split("?token=")[1]
+        assert len(token) >= 32
+        bare = f"http://127.0.0.1:{port}/"
+        assert _get(bare) == 401
+        assert _get(bare, {"Authorization": "Bearer wrong"}) == 401
+        assert _get(bare, {"Authorization": f"Bearer {token}"}) == 200
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from koe.store import RunStore
@@ -106,9 +107,15 @@ def test_a_review_session_in_the_browser_changes_the_next_run(served, page, tmp_
     page.goto(url + "/")
     page.get_by_role("link", name=cluster["label"], exact=True).click()
     page.get_by_label("new theme id").fill("accepted_from_review")
-    page.get_by_label("theme name").fill("レビューで採用")
+    page.get_by_label("theme name", exact=True).fill("レビューで採用")
     page.get_by_role("button", name="Accept as a new theme").click()
     assert "accepted " + cluster["cluster_id"] in page.locator(".notice").inner_text()
+    # and name another one
+    named = bench.run.emergent.iloc[1]
+    page.goto(f"{url}/theme/{named['cluster_id']}")
+    page.get_by_label("emergent theme name").fill("画面遷移の待ち時間")
+    page.locator("#rename-cluster").get_by_role("button", name="Rename").click()
+    assert page.locator("h1").inner_text().startswith("画面遷移の待ち時間")
     # 5. an exclusion, previewed, then saved
     page.goto(url + "/theme/product_reports")
     page.get_by_label("what to add").select_option("exclusions")
@@ -128,7 +135,11 @@ def test_a_review_session_in_the_browser_changes_the_next_run(served, page, tmp_
     decisions = bench.store.decisions()
     assert decisions["action"].tolist() == ["reject", "confirm"]
 
-    after = read_tags(run_koe(config))
+    next_run = run_koe(config)
+    after = read_tags(next_run)
+    emergent = pd.read_csv(next_run / "emergent_themes.csv", dtype=str, keep_default_na=False)
+    assert emergent.loc[emergent["cluster_id"] == named["cluster_id"], "label"].tolist() == \
+        ["画面遷移の待ち時間"]  # fmt: skip
     key = ["id", "theme"]
     assert after.merge(reject.to_frame().T[key], on=key).empty  # rejected: gone
     confirmed = after.merge(semantic.to_frame().T[key], on=key)

@@ -19,6 +19,8 @@ any SQLAlchemy URL works, so a team can point it at PostgreSQL. Tables (koe.stor
 - ``review_decisions``: decision_id, created_at, author, action (confirm, reject, add,
   polarity), comment_id, sentence_idx, sentence, theme, polarity, undone_at — analysts'
   corrections, which the next run learns from (koe.corrections)
+- ``cluster_names``: cluster_id, label, author, named_at — an analyst's name for an emergent
+  theme, which every later run uses instead of the computed label
 - ``list_edits``: edit_id, created_at, author, action, theme, detail, path, before_text,
   after_text, undone_at — lookup-list edits made in ``koe review``, with the file's text before
   and after (undo writes the before back while the file is still as the edit left it)

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from koe.store.schema import StoreState, list_edits_table, review_decisions_table, utcnow
+from koe.store.schema import (
+    StoreState,
+    cluster_names_table,
+    list_edits_table,
+    review_decisions_table,
+    utcnow,
+)
 
 REVIEW_ACTIONS = ("confirm", "reject", "add", "polarity")
 DECISION_COLUMNS = ("decision_id", "created_at", "author", "action", "comment_id",
@@ -78,3 +84,18 @@ class ReviewMixin(StoreState):
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return pd.DataFrame(rows, columns=list(LIST_EDIT_COLUMNS))
+
+    def name_cluster(self, cluster_id: str, label: str, author: str = "") -> None:
+        """Give an emergent theme the analyst's name (an empty ``label`` removes it)."""
+        t = cluster_names_table
+        with self.engine.begin() as conn:
+            conn.execute(t.delete().where(t.c.cluster_id == cluster_id))
+            if label.strip():
+                conn.execute(t.insert().values(cluster_id=cluster_id, label=label.strip(),
+                                               author=author, named_at=utcnow()))  # fmt: skip
+
+    def cluster_names(self) -> dict[str, str]:
+        """cluster_id -> the analyst's name."""
+        t = cluster_names_table
+        with self.engine.connect() as conn:
+            return dict(conn.execute(sa.select(t.c.cluster_id, t.c.label)).all())

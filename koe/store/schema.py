@@ -108,6 +108,15 @@ review_decisions_table = sa.Table(
     sa.Column("undone_at", sa.DateTime),
 )
 
+cluster_names_table = sa.Table(
+    "cluster_names",
+    metadata,
+    sa.Column("cluster_id", sa.String, primary_key=True),
+    sa.Column("label", sa.String, nullable=False),
+    sa.Column("author", sa.String, nullable=False),
+    sa.Column("named_at", sa.DateTime, nullable=False),
+)
+
 list_edits_table = sa.Table(
     "list_edits",
     metadata,

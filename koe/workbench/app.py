@@ -246,6 +246,20 @@ def create_app(bench: Workbench, guard: Guard | None = None) -> FastAPI:
         return RedirectResponse(f"{target}{'&' if '?' in target else '?'}"
                                 f"{urlencode({'done': done})}", status_code=303)  # fmt: skip
 
+    @app.post("/clusters/rename")
+    async def rename_cluster(request: Request) -> Response:
+        form = await form_of(request)
+        if form is None:
+            return PlainTextResponse("koe review: missing or wrong CSRF token", status_code=403)
+        cluster_id, name = form.get("cluster_id", ""), " ".join(form.get("value", "").split())
+        emergent = bench.run.emergent
+        if cluster_id not in set(emergent["cluster_id"]) or not name:
+            return message(request, f"no emergent theme {cluster_id!r}, or an empty name", 400)
+        bench.store.name_cluster(cluster_id, name, author=bench.author)
+        emergent.loc[emergent["cluster_id"] == cluster_id, "label"] = name  # this page, too
+        done = urlencode({"done": f"{cluster_id} is {name!r} from the next run on"})
+        return RedirectResponse(f"/theme/{cluster_id}?{done}", status_code=303)
+
     @app.post("/undo/edit/{edit_id}")
     async def undo_edit(request: Request, edit_id: int) -> Response:
         form = await form_of(request)
