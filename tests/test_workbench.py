@@ -356,3 +356,21 @@ def test_koe_review_serves_locally_and_beyond_only_with_its_token(project):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_a_missed_theme_is_added_to_a_sentence_found_by_search(bench):
+    client = TestClient(create_app(bench))
+    page = client.get("/search", params={"q": "毎回待たされて"}).text
+    assert page.count("<article") == 1 and "画面の切り替えで毎回待たされてしまう。" in page
+    form = {"csrf": hidden(page, "csrf"), "action": "add", "comment_id": "R9103",
+            "sentence_idx": "0", "theme": "product_performance", "polarity": "negative",
+            "next": "/search?q=x"}  # fmt: skip
+    assert client.post("/decide", data=form, follow_redirects=False).status_code == 303
+    decided = bench.store.decisions().iloc[0]
+    assert (decided["sentence"], decided["theme"], decided["polarity"]) == \
+        ("画面の切り替えで毎回待たされてしまう。", "product_performance", "negative")  # fmt: skip
+    assert client.post("/decide", data={**form, "sentence_idx": "3"}).status_code == 400
+    assert client.post("/decide", data={**form, "comment_id": "nope"}).status_code == 400
+    assert client.post("/decide", data={**form, "theme": "no_theme"}).status_code == 400
+    gold = pd.read_csv(bench.gold_path, dtype=str, keep_default_na=False)
+    assert ("R9103", "product_performance", "negative") in set(map(tuple, gold.to_numpy()))

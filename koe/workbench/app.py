@@ -23,12 +23,14 @@ from koe.core.frames import POLARITIES
 from koe.store import RunStore
 from koe.store.reviews import REVIEW_ACTIONS
 from koe.taggers.lookup_lists import LookupListError, load_lookup_lists
+from koe.taggers.sentences import split_text
 from koe.themes import ThemeEditError, lists_version
 from koe.workbench.data import (
     MentionFilter,
     RunView,
     highlight,
     search_comments,
+    sentence_at,
     theme_mentions,
     theme_overview,
     theme_tags,
@@ -44,6 +46,10 @@ from koe.workbench.gold import gold_from_decisions, write_gold
 from koe.workbench.security import HEADERS, Guard, parse_form, safe_next
 
 HERE = Path(__file__).parent
+
+
+class CsrfRefused(Exception):
+    """A POST without the app's CSRF token, or from another origin."""
 NPS_GROUPS = ("promoter", "passive", "detractor")
 
 
@@ -114,9 +120,16 @@ def create_app(bench: Workbench, guard: Guard | None = None) -> FastAPI:
     def message(request: Request, text: str, status: int) -> HTMLResponse:
         return page("message.j2", request, status=status, text=text)
 
-    async def form_of(request: Request) -> dict[str, str] | None:
+    async def form_of(request: Request) -> dict[str, str]:
+        """A POST's form, once its CSRF token and origin are the app's."""
         form = parse_form(await request.body())
-        return form if guard.csrf_ok(request, form) else None
+        if not guard.csrf_ok(request, form):
+            raise CsrfRefused
+        return form
+
+    @app.exception_handler(CsrfRefused)
+    async def _refused(request: Request, exc: CsrfRefused) -> Response:
+        return PlainTextResponse("koe review: missing or wrong CSRF token", status_code=403)
 
     @app.get("/static/review.css")
     def _css() -> Response:
@@ -164,7 +177,10 @@ def create_app(bench: Workbench, guard: Guard | None = None) -> FastAPI:
         q = request.query_params.get("q", "")
         hits, total = search_comments(bench.run, q) if q else (bench.run.comments.head(0), 0)
         tags = bench.run.tags[bench.run.tags["id"].isin(set(hits["id"]))]
-        return page("search.j2", request, q=q, hits=hits, total=total, tags=tags)
+        sentences = {cid: [str(text)[a:b] for a, b in split_text(str(text))]
+                     for cid, text in zip(hits["id"], hits["text"], strict=True)}  # fmt: skip
+        return page("search.j2", request, q=q, hits=hits, total=total, tags=tags,
+                    sentences=sentences)  # fmt: skip
 
     @app.get("/decisions", response_class=HTMLResponse)
     def decisions(request: Request) -> HTMLResponse:
@@ -174,23 +190,13 @@ def create_app(bench: Workbench, guard: Guard | None = None) -> FastAPI:
     @app.post("/decide")
     async def decide(request: Request) -> Response:
         form = await form_of(request)
-        if form is None:
-            return PlainTextResponse("koe review: missing or wrong CSRF token", status_code=403)
         action = form.get("action", "")
         comment_id, theme_id = form.get("comment_id", ""), form.get("theme", "")
-        texts = dict(zip(bench.run.comments["id"], bench.run.comments["text"], strict=True))
-        if comment_id not in texts:
-            return message(request, f"no comment {comment_id!r} in this run", 400)
         try:
             idx = int(form.get("sentence_idx", "0"))
-        except ValueError:
-            return message(request, "sentence_idx must be a number", 400)
-        from koe.taggers.sentences import split_text
-
-        spans = split_text(str(texts[comment_id]))
-        if not 0 <= idx < max(len(spans), 1):
-            return message(request, f"comment {comment_id} has no sentence {idx}", 400)
-        sentence = str(texts[comment_id])[slice(*spans[idx])] if spans else str(texts[comment_id])
+            sentence = sentence_at(bench.run, comment_id, idx)
+        except (KeyError, ValueError) as exc:
+            return message(request, str(exc).strip("'\""), 400)
         themes = bench.themes()
         steps: list[tuple[str, str, str | None]] = []
         if action == "change_theme":
@@ -217,8 +223,6 @@ def create_app(bench: Workbench, guard: Guard | None = None) -> FastAPI:
     @app.post("/undo/decision/{decision_id}")
     async def undo_decision(request: Request, decision_id: int) -> Response:
         form = await form_of(request)
-        if form is None:
-            return PlainTextResponse("koe review: missing or wrong CSRF token", status_code=403)
         if not bench.store.undo_decision(decision_id):
             return message(request, f"no active decision {decision_id}", 404)
         bench.write_gold()
@@ -227,8 +231,6 @@ def create_app(bench: Workbench, guard: Guard | None = None) -> FastAPI:
     @app.post("/lists/edit")
     async def edit_lists(request: Request) -> Response:
         form = await form_of(request)
-        if form is None:
-            return PlainTextResponse("koe review: missing or wrong CSRF token", status_code=403)
         action = form.get("action", "")
         if action not in LIST_ACTIONS:
             return message(request, f"unknown edit {action!r}; one of {LIST_ACTIONS}", 400)
@@ -249,8 +251,6 @@ def create_app(bench: Workbench, guard: Guard | None = None) -> FastAPI:
     @app.post("/clusters/rename")
     async def rename_cluster(request: Request) -> Response:
         form = await form_of(request)
-        if form is None:
-            return PlainTextResponse("koe review: missing or wrong CSRF token", status_code=403)
         cluster_id, name = form.get("cluster_id", ""), " ".join(form.get("value", "").split())
         emergent = bench.run.emergent
         if cluster_id not in set(emergent["cluster_id"]) or not name:
@@ -263,8 +263,6 @@ def create_app(bench: Workbench, guard: Guard | None = None) -> FastAPI:
     @app.post("/undo/edit/{edit_id}")
     async def undo_edit(request: Request, edit_id: int) -> Response:
         form = await form_of(request)
-        if form is None:
-            return PlainTextResponse("koe review: missing or wrong CSRF token", status_code=403)
         try:
             await run_in_threadpool(undo_list_edit, bench.store, bench.lists, edit_id)
         except ThemeEditError as exc:

@@ -5,6 +5,7 @@
 - :func:`theme_overview` has one row per theme: volume, polarity mix, driver impact;
 - :func:`theme_mentions` filters one theme's tags (polarity, source, score group, segment,
   date, text) and joins the comments they are on;
+- :func:`sentence_at` is a comment's sentence as the pipeline splits it;
 - :func:`highlight` splits a comment into plain and evidence pieces for the page to mark.
 """
 
@@ -85,12 +86,6 @@ def load_run(folder: Path) -> RunView:
     emergent = pd.read_csv(folder / "emergent_themes.csv", dtype=str, keep_default_na=False)
     return RunView(folder, comments, tags[list(MENTION_COLUMNS)], emergent, drivers,
                    tuple(manifest.get("segments") or ()))  # fmt: skip
-
-
-def theme_names(run: RunView, names: dict[str, str]) -> dict[str, str]:
-    """Display names: the lists' (``names``), else the emergent theme's label."""
-    labels = dict(zip(run.emergent["cluster_id"], run.emergent["label"], strict=True))
-    return {**labels, **names}
 
 
 def theme_overview(run: RunView, lists: dict[str, tuple[str, str]]) -> pd.DataFrame:
@@ -175,6 +170,22 @@ def search_comments(run: RunView, q: str, limit: int = 200) -> tuple[pd.DataFram
     """Comments whose text contains ``q`` (any tags or none), with their theme ids."""
     hits = run.comments[run.comments["text"].astype(str).str.contains(q, regex=False)]
     return hits.head(limit).reset_index(drop=True), len(hits)
+
+
+def sentence_at(run: RunView, comment_id: str, idx: int) -> str:
+    """Sentence ``idx`` of a comment of the run, as the pipeline splits it.
+
+    Raises:
+        KeyError: no such comment; ValueError: no such sentence.
+    """
+    texts = run.comments.loc[run.comments["id"] == comment_id, "text"]
+    if texts.empty:
+        raise KeyError(f"no comment {comment_id!r} in this run")
+    text = str(texts.iloc[0])
+    spans = split_text(text)
+    if not 0 <= idx < len(spans):
+        raise ValueError(f"comment {comment_id} has no sentence {idx}")
+    return text[spans[idx][0]:spans[idx][1]]
 
 
 def highlight(text: str, start: int, end: int) -> list[tuple[str, bool]]:
