@@ -29,7 +29,9 @@ CLAUSE_CONJUNCTIONS = frozenset(
 # 遅いと感じたことはない / 遅いと思ったことはありません reach their negator through these too.
 NEGATION_BRIDGE = frozenset(
     {"は", "も", "が", "で", "だ", "です", "ます", "有る", "て", "に", "じゃ", "と",
-     "感じる", "思う", "た", "こと", "事", "訳", "気", "為る"}
+     "感じる", "思う", "た", "こと", "事", "訳", "気", "為る",
+     # degree adverbs that go with a negation: 止まることがほとんどない, 待つことはあまりない
+     "殆ど", "余り", "全く", "全然", "滅多", "一度", "然程", "大して"}
 )  # fmt: skip
 BUILTIN_NEGATORS_JA = frozenset({"ない", "無い", "ず", "ぬ", "なし", "無し"})
 BUILTIN_NEGATORS_EN = frozenset({"not", "no", "never", "n't", "without", "hardly", "nothing"})
@@ -232,9 +234,20 @@ def _negated(
         norm = tokens[j].norm
         if norm in neg:
             return True
-        if norm not in NEGATION_BRIDGE:
+        if norm not in NEGATION_BRIDGE and not _quantity(tokens[j]):
             return False
     return False
+
+
+QUANTITY_WORDS = frozenset({"位", "くらい", "ぐらい", "程", "ほど", "約", "凡そ", "以上", "以下",
+                            "割", "%", "月", "年", "日", "週", "時間", "分", "回", "件", "人",
+                            "円"})  # fmt: skip
+
+
+def _quantity(token: Token) -> bool:
+    """A number or its counter, between a cost word and 減る: 工数が月20時間くらい減った."""
+    return token.norm in QUANTITY_WORDS or token.surface.replace(",", "").isdigit() \
+        or token.pos == "数詞"  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -316,18 +329,49 @@ def _clause_score(
     first_request = requests[0][0] if requests else hi
     score = 0
     found = False
+    covered: set[int] = set()
     for polarity, patterns in ((1, lexicon.positive_index), (-1, lexicon.negative_index)):
         for s, e, _ in _find(tokens, patterns, lo, hi):
+            covered.update(range(s, e))
             value = -polarity if _negated(tokens, s, e, lo, hi, lexicon.negators) else polarity
             if requests and (s >= first_request or value > 0):
                 continue  # hypothetical: 「もっと早くしてほしい」「あれば嬉しい」
             score += value
+            found = True
+    if not requests:
+        for i in _benefactives(tokens, lo, hi, covered):
+            score += -1 if _negated(tokens, i, i + 1, lo, hi, lexicon.negators) else 1
             found = True
     excess = _excess(tokens, lo, hi, lexicon) if not requests else []
     if excess:  # 多すぎる, 長すぎて, too basic: more than wanted is a complaint
         score -= len(excess)
         found = True
     return score, found, bool(requests)
+
+
+BENEFACTIVE_LINKS = frozenset({"て", "で", "って"})
+BENEFACTIVE_VERBS = frozenset({"呉れる", "貰う", "頂く"})
+BENEFACTIVE_STOPS = frozenset({"と", "ば", "たら", "だら", "なら", "だけ", "しか", "のみ"})
+
+
+def _benefactives(tokens: Sequence[Token], lo: int, hi: int, covered: set[int]) -> list[int]:
+    """Positions of benefactive auxiliaries: 〜てくれる, 〜てもらう, 〜ていただく (見つけてくれた,
+    使わせてもらった) say the speaker received a favour. Not those a lexicon phrase already
+    read (解決してくれる)."""
+    return [i for i in range(max(lo, 1), hi)
+            if tokens[i].norm in BENEFACTIVE_VERBS and tokens[i - 1].norm in BENEFACTIVE_LINKS
+            and i not in covered and not _hypothetical_or_only(tokens, i + 1, hi)]  # fmt: skip
+
+
+def _hypothetical_or_only(tokens: Sequence[Token], start: int, hi: int) -> bool:
+    """A conditional (〜てもらえると, 〜てくれたら, 〜ていただければ) or a restriction
+    (〜てもらっただけ) right after: no favour was received, or not enough of one."""
+    for j in range(start, min(hi, start + 3)):
+        if tokens[j].surface in BENEFACTIVE_STOPS:
+            return True
+        if tokens[j].norm not in ("ます", "た", "だ", "です"):
+            return False
+    return False
 
 
 def _excess(tokens: Sequence[Token], lo: int, hi: int, lexicon: PolarityLexicon) -> list[int]:
