@@ -374,3 +374,12 @@ def test_a_missed_theme_is_added_to_a_sentence_found_by_search(bench):
     assert client.post("/decide", data={**form, "theme": "no_theme"}).status_code == 400
     gold = pd.read_csv(bench.gold_path, dtype=str, keep_default_na=False)
     assert ("R9103", "product_performance", "negative") in set(map(tuple, gold.to_numpy()))
+
+
+def test_lists_broken_by_hand_while_it_runs_say_so(bench):
+    client = TestClient(create_app(bench))
+    assert client.get("/").status_code == 200
+    (bench.lists / "saas.yaml").write_text("themes: [oops\n", encoding="utf-8")
+    broken = client.get("/theme/product_reports")
+    assert broken.status_code == 500 and "the lookup lists do not load" in broken.text
+    assert "saas.yaml" in broken.text

@@ -131,6 +131,12 @@ def create_app(bench: Workbench, guard: Guard | None = None) -> FastAPI:
     async def _refused(request: Request, exc: CsrfRefused) -> Response:
         return PlainTextResponse("koe review: missing or wrong CSRF token", status_code=403)
 
+    @app.exception_handler(LookupListError)
+    async def _broken_lists(request: Request, exc: LookupListError) -> Response:
+        # the lists were edited by hand into an invalid state while the app runs
+        return PlainTextResponse(f"koe review: the lookup lists do not load: {exc}",
+                                 status_code=500)  # fmt: skip
+
     @app.get("/static/review.css")
     def _css() -> Response:
         return Response((HERE / "static" / "review.css").read_bytes(), media_type="text/css")
