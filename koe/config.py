@@ -257,11 +257,14 @@ class KoeConfig(_Strict):
     def state_url(self) -> str:
         """The run-state store's SQLAlchemy URL; ``postgresql://`` means psycopg 3
         (koe.core.dburl)."""
-        if self.state_db is None:
-            return f"sqlite:///{(self.out / 'koe_state.sqlite').resolve()}"
-        if "://" in self.state_db:
-            return normalize_db_url(self.state_db)
-        return f"sqlite:///{Path(self.state_db).resolve()}"
+        return state_url_of(self.state_db or self.out / "koe_state.sqlite")
+
+
+def state_url_of(state_db: str | Path) -> str:
+    """The SQLAlchemy URL of a run-state database given as a URL or a file path."""
+    if "://" in str(state_db):
+        return normalize_db_url(str(state_db))
+    return f"sqlite:///{Path(state_db).resolve()}"
 
 
 def _line_of(doc: Any, loc: tuple[Any, ...]) -> int | None:

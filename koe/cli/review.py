@@ -213,8 +213,7 @@ def review(
         folder = run or latest_run(Path(cfg.out))
         view = load_run(folder)
         # the state database beside the run's folder unless koe.yaml names one
-        url = cfg.state_url() if cfg.state_db else f"sqlite:///{folder.resolve().parent}/koe_state.sqlite"
-        store = RunStore(url)
+        store = RunStore(cfg.model_copy(update={"out": folder.resolve().parent}).state_url())
     except (*_theme_errors(), RunFolderError) as exc:
         fail(exc)
     bench = Workbench(view, Path(cfg.lookup_lists), store, gold_path(folder.resolve().parent),

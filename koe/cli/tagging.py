@@ -275,15 +275,13 @@ def polarity_train(
             scores = pd.to_numeric(column[score_col], errors="coerce").tolist()
             data = training_set(texts, lexicon, scores=scores)
         if reviews:
-            from koe.core.dburl import normalize_db_url
+            from koe.config import state_url_of
             from koe.polarity_training import with_decisions
             from koe.store import RunStore
 
             if "://" not in reviews and not Path(reviews).is_file():
                 raise ValueError(f"--reviews {reviews}: no such database file")
-            url = normalize_db_url(reviews) if "://" in reviews else \
-                f"sqlite:///{Path(reviews).resolve()}"  # fmt: skip
-            store = RunStore(url)
+            store = RunStore(state_url_of(reviews))
             try:
                 data = with_decisions(data, store.decisions())
             finally:

@@ -166,13 +166,8 @@ def cluster_units(
     )  # fmt: skip
     names = store.cluster_names() if store is not None and hasattr(store, "cluster_names") else {}
     if names:  # the analysts' names for emergent themes (koe review) win over computed labels
-        found.themes["label"] = [names.get(c, label) for c, label in
-                                 zip(found.themes["cluster_id"], found.themes["label"],
-                                     strict=True)]  # fmt: skip
-        found.assignments["cluster_label"] = [
-            names.get(c, label) for c, label in zip(found.assignments["cluster_id"],
-                                                    found.assignments["cluster_label"], strict=True)
-        ]  # fmt: skip
+        for frame, column in ((found.themes, "label"), (found.assignments, "cluster_label")):
+            frame[column] = frame["cluster_id"].map(names).fillna(frame[column])
     if store is not None and hasattr(store, "save_cluster_themes") and len(found.themes):
         store.save_cluster_themes(
             mid,
