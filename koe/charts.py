@@ -27,11 +27,11 @@ def _plain(text: Any) -> str:
     return html.escape(str(text), quote=False)
 
 
-def _figure_html(fig: go.Figure, div_id: str) -> Markup:
+def _figure_html(fig: go.Figure, div_id: str, margin: dict[str, int] | None = None) -> Markup:
     fig.update_layout(
         font={"family": FONT_STACK, "size": 13},
         template="plotly_white",
-        margin={"l": 60, "r": 20, "t": 40, "b": 50},
+        margin=margin or {"l": 60, "r": 20, "t": 40, "b": 50},
     )
     return Markup(  # plotly escapes <, > and / in its JSON; labels are escaped
         fig.to_html(
@@ -93,6 +93,139 @@ def _top_drivers(rows: pd.DataFrame, label_top: int) -> list:
     return list(rows["impact"].astype(float).abs().nlargest(label_top).index)
 
 
+# label placement on the driver chart: its axes' ranges are fixed, so a point's place in
+# pixels is known up to the chart's width, which follows the page; a place is checked at a
+# narrow and at the widest width (the report's column), so that it holds in between
+DRIVER_HEIGHT = 520
+DRIVER_MARGIN = {"l": 60, "r": 140, "t": 40, "b": 50}
+PLOT_HEIGHT = DRIVER_HEIGHT - DRIVER_MARGIN["t"] - DRIVER_MARGIN["b"] - 13  # the x title's room
+PLOT_WIDTHS = (500, 950)
+MARKER_SIZE = 10
+LABEL_FONT_SIZE = 11
+_LABEL_POSITIONS = ("top center", "bottom center", "middle right", "middle left",
+                    "top right", "top left", "bottom right", "bottom left")  # fmt: skip
+# where plotly draws a label of LABEL_FONT_SIZE around a marker of MARKER_SIZE (measured in
+# Chromium): the box's centre, in pixels from the point, per vertical / horizontal place
+_LABEL_DY = {"top": -15.0, "middle": -2.3, "bottom": 10.5}
+_LABEL_DX_REACH = 7.3  # plus half the label's width, left or right
+
+
+def _padded(lo: float, hi: float, share: float, least: float) -> list[float]:
+    span = hi - lo
+    if span < least:
+        middle = (lo + hi) / 2
+        lo, hi, span = middle - least / 2, middle + least / 2, least
+    return [lo - share * span, hi + share * span]
+
+
+def _driver_ranges(rows: pd.DataFrame) -> tuple[list[float], list[float]]:
+    """The x range (log10 of mentions) and the y range (impact, its intervals and 0)."""
+    logs = rows["mentions"].astype(float).clip(lower=1).map(math.log10)
+    ys = pd.concat([rows["impact"], rows["impact_ci_low"], rows["impact_ci_high"]])
+    ys = ys.astype(float).dropna()
+    return (_padded(logs.min(), logs.max(), 0.06, 0.5),
+            _padded(min(ys.min(), 0.0), max(ys.max(), 0.0), 0.08, 1.0))  # fmt: skip
+
+
+def _label_box(x: float, y: float, text: str, position: str) -> tuple[float, float, float, float]:
+    """The pixel box (left, top, right, bottom) of ``text`` at ``position`` around (x, y)."""
+    width, height = 0.56 * LABEL_FONT_SIZE * len(text) + 1, LABEL_FONT_SIZE + 5
+    vertical, horizontal = position.split()
+    reach = _LABEL_DX_REACH + width / 2
+    cx = x + {"left": -reach, "center": 0.0, "right": reach}[horizontal]
+    cy = y + _LABEL_DY[vertical]
+    return (cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2)
+
+
+def _overlap(a: tuple, b: tuple, pad: float = 2.0) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0]) + pad
+    h = min(a[3], b[3]) - max(a[1], b[1]) + pad
+    return max(w, 0.0) * max(h, 0.0)
+
+
+def label_positions(rows: pd.DataFrame, labels: dict[Any, str],
+                    ranges: tuple[list[float], list[float]],
+                    budget: int = 5_000) -> dict[Any, str]:  # fmt: skip
+    """A textposition for the labelled rows (``labels``: index → text, in rank order) so that
+    no two labels cover each other at any of PLOT_WIDTHS and none leaves the chart, preferring
+    places that cover no other point. A depth-first search over the eight places around each
+    point (``budget`` steps a round); where the points crowd so that not all fit, the fewest
+    labels are left out, the lowest ranked first: those rows are missing from the answer."""
+    (x0, x1), (y0, y1) = ranges
+    logs = rows["mentions"].astype(float).clip(lower=1).map(math.log10)
+    py = (y1 - rows["impact"].astype(float)) / (y1 - y0) * PLOT_HEIGHT
+    views = [(width, (logs - x0) / (x1 - x0) * width) for width in PLOT_WIDTHS]
+    radius = MARKER_SIZE / 2 + 1
+
+    def boxes_of(i: Any, position: str) -> list[tuple]:
+        return [_label_box(px[i], py[i], labels[i], position) for _, px in views]
+
+    def covered(i: Any, position: str) -> float | None:
+        """How much of other points a place covers; None where it leaves the chart."""
+        total = 0.0
+        for (width, px), box in zip(views, boxes_of(i, position), strict=True):
+            if not (box[0] >= -DRIVER_MARGIN["l"] and box[2] <= width + DRIVER_MARGIN["r"]
+                    and box[1] >= -DRIVER_MARGIN["t"] + 4
+                    and box[3] <= PLOT_HEIGHT + DRIVER_MARGIN["b"]):  # fmt: skip
+                return None
+            total += sum(_overlap(box, (px[j] - radius, py[j] - radius, px[j] + radius,
+                                        py[j] + radius), 0.0)
+                         for j in rows.index if j != i)  # fmt: skip
+        return total
+
+    order = list(labels)
+    choices = {}
+    for i in order:
+        costs = {p: c for p in _LABEL_POSITIONS if (c := covered(i, p)) is not None}
+        choices[i] = sorted(costs, key=lambda p, costs=costs: (costs[p],
+                                                               _LABEL_POSITIONS.index(p)))
+    chosen: dict[Any, str] = {}
+    placed: list[list[tuple]] = []
+
+    def search(k: int, skips: int, steps: list[int]) -> bool:
+        if k == len(order):
+            return True
+        i = order[k]
+        for position in choices[i]:
+            steps[0] += 1
+            if steps[0] > budget:
+                return False
+            boxes = boxes_of(i, position)
+            if any(_overlap(a, b) > 0 for other in placed
+                   for a, b in zip(boxes, other, strict=True)):  # fmt: skip
+                continue
+            chosen[i] = position
+            placed.append(boxes)
+            if search(k + 1, skips, steps):
+                return True
+            placed.pop()
+            del chosen[i]
+        # leave this label out, if the round allows one more: lower ranks are tried first,
+        # as they come later in the search
+        return skips > 0 and search(k + 1, skips - 1, steps)
+
+    for skips in range(len(order) + 1):
+        chosen.clear()
+        placed.clear()
+        if search(0, skips, [0]):
+            break
+    return dict(chosen)
+
+
+def labelled_drivers(rows: pd.DataFrame, label_top: int = 10) -> dict[Any, tuple[str, str]]:
+    """The charted rows that carry a number on the driver chart: index → (number,
+    textposition). The ``label_top`` rows with the largest |impact|, numbered 1, 2 … by rank,
+    less any whose number finds no free place (those are hovered and in the table)."""
+    ranked = _top_drivers(rows, label_top)
+    if not ranked:
+        return {}
+    draft = {i: str(r + 1) for r, i in enumerate(ranked)}
+    positions = label_positions(rows, draft, _driver_ranges(rows))
+    kept = [i for i in ranked if i in positions]
+    # numbered again without gaps: a number only gets narrower, so no label grows into another
+    return {i: (str(r + 1), positions[i]) for r, i in enumerate(kept)}
+
+
 def driver_figure(drivers: pd.DataFrame, label_top: int = 10,
                   label: str = "NPS") -> Markup | None:  # fmt: skip
     """Theme volume (mentions) vs impact on NPS (or the score ``label`` names) with bootstrap
@@ -100,12 +233,11 @@ def driver_figure(drivers: pd.DataFrame, label_top: int = 10,
     rows = _charted_drivers(drivers)
     if rows.empty:
         return None
-    ranked = _top_drivers(rows, label_top)
     # the top drivers carry their rank (1, 2 …), keyed to the list under the chart
     # (driver_key): a number next to a point does not collide with its neighbours the way
-    # theme names do at volume; neighbours in rank alternate above / below their point
-    number = {i: str(r + 1) for r, i in enumerate(ranked)}
-    position = {i: ("top center" if r % 2 == 0 else "bottom center") for r, i in enumerate(ranked)}
+    # theme names do at volume; each number takes a free place around its point
+    labelled = labelled_drivers(rows, label_top)
+    ranges = _driver_ranges(rows)
     fig = go.Figure()
     for polarity, color in POLARITY_COLORS.items():
         part = rows[rows["polarity"] == polarity]
@@ -115,10 +247,10 @@ def driver_figure(drivers: pd.DataFrame, label_top: int = 10,
         fig.add_trace(
             go.Scatter(
                 x=part["mentions"], y=part["impact"], mode="markers+text", name=polarity,
-                marker={"color": color, "size": 10, "opacity": 0.85},
-                text=[number.get(i, "") for i in part.index],
-                textposition=[position.get(i, "top center") for i in part.index],
-                textfont={"size": 11}, cliponaxis=False,
+                marker={"color": color, "size": MARKER_SIZE, "opacity": 0.85},
+                text=[labelled.get(i, ("", ""))[0] for i in part.index],
+                textposition=[labelled.get(i, ("", "top center"))[1] for i in part.index],
+                textfont={"size": LABEL_FONT_SIZE}, cliponaxis=False,
                 error_y={"type": "data", "symmetric": False, "color": color, "thickness": 1,
                          "array": (part["impact_ci_high"] - part["impact"]).fillna(0).tolist(),
                          "arrayminus": (part["impact"] - part["impact_ci_low"]).fillna(0).tolist()},
@@ -136,24 +268,25 @@ def driver_figure(drivers: pd.DataFrame, label_top: int = 10,
     fig.update_layout(
         xaxis_title="mentions (comments, log scale)",
         yaxis_title=f"impact on overall {_plain(label)}" + (" (points)" if label == "NPS" else ""),
-        legend_title_text="polarity", height=520, margin={"r": 140, "t": 40},
+        legend_title_text="polarity", height=DRIVER_HEIGHT,
     )  # fmt: skip
     # volumes span orders of magnitude: on a log axis the many small themes do not pile up
     # in one corner
-    fig.update_xaxes(type="log")
-    return _figure_html(fig, "fig-drivers")
+    fig.update_xaxes(type="log", range=ranges[0])
+    fig.update_yaxes(range=ranges[1])
+    return _figure_html(fig, "fig-drivers", margin=DRIVER_MARGIN)
 
 
 def driver_key(drivers: pd.DataFrame, label_top: int = 10) -> list[dict[str, Any]]:
-    """The numbered drivers of :func:`driver_figure`: rank, theme_name, theme, polarity and
-    impact of the ``label_top`` charted rows with the largest |impact|."""
+    """The numbered drivers of :func:`driver_figure`: rank (the number on the chart),
+    theme_name, theme, polarity and impact."""
     if drivers.empty:
         return []
     rows = _charted_drivers(drivers)
-    top = rows.loc[_top_drivers(rows, label_top)]
-    return [{"rank": r + 1, "theme_name": row.theme_name, "theme": row.theme,
+    labelled = labelled_drivers(rows, label_top)
+    return [{"rank": int(number), "theme_name": row.theme_name, "theme": row.theme,
              "polarity": row.polarity, "impact": float(row.impact)}
-            for r, row in enumerate(top.itertuples(index=False))]  # fmt: skip
+            for row, (number, _) in ((rows.loc[i], labelled[i]) for i in labelled)]  # fmt: skip
 
 
 def segment_figure(segments: pd.DataFrame, overall: dict[str, Any]) -> Markup | None:

@@ -346,6 +346,7 @@ def score_context(driver_table: pd.DataFrame, journey: dict[str, pd.DataFrame],
         rows = driver_table[driver_table["metric"] == primary] if "metric" in driver_table else None
         if rows is not None:
             charts["driver_chart"] = driver_figure(rows, label=label)
+            charts["driver_key"] = driver_key(rows)  # the numbers of that chart
         trend = journey.get("score_trend.csv")
         if trend is not None:
             mine = trend[trend["metric"] == primary].rename(columns={"cell": "period",

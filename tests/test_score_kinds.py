@@ -211,6 +211,12 @@ def test_the_report_leads_with_the_primary_score_and_tables_the_others():
     parts = score_context(table, {}, scales, primary="csat")
     assert parts["metric_label"] == "csat (top-box share, %)"
     assert [t["name"] for t in parts["metric_tables"]] == ["nps"]
+    # the numbers under the chart are those of the csat chart, with csat impacts
+    from koe.charts import driver_key
+
+    csat_rows = metric_rows(table, "csat")
+    assert parts["driver_key"] == driver_key(csat_rows) != driver_key(metric_rows(table, "nps"))
+    assert {k["impact"] for k in parts["driver_key"]} <= set(csat_rows["impact"].astype(float))
     html = render_report({**context(), **parts})
     assert "Drivers / csat (top-box share, %)を動かすテーマ" in html
     assert 'id="drivers-nps"' in html and "csat (top-box share, %) mentioning" in html
