@@ -366,12 +366,15 @@ class LookupTagger:
 
     def _inherit_next_sentence(self, records: list[tuple], hits_of: list[list[dict]]) -> None:
         """A mention whose sentence carries no sentiment takes the next sentence's, when that
-        sentence of the same comment mentions no theme itself:
-        「回答まで一週間かかった。遅すぎる。」.
+        sentence of the same comment names no topic of its own: it mentions no theme
+        (「回答まで一週間かかった。遅すぎる。」), or only through an evaluation word that is a
+        theme's keyword (「ダッシュボードを会議で映しています。見やすいと好評です。」).
         """
         for i, hits in enumerate(hits_of[:-1]):
             following = records[i + 1]
-            if following[0] != records[i][0] or hits_of[i + 1]:
+            if following[0] != records[i][0] or not all(
+                self._is_evaluation(h["evidence"], following[4]) for h in hits_of[i + 1]
+            ):
                 continue
             pending = [h for h in hits if not h["_found"]]
             if not pending:
@@ -381,6 +384,10 @@ class LookupTagger:
                 for hit in pending:
                     hit["polarity"] = pol.polarity
                     hit["_found"] = True
+
+    def _is_evaluation(self, evidence: str, lang: str | None) -> bool:
+        """Is a mention's evidence itself a sentiment word (見やすい, 高い), not a topic?"""
+        return sentence_polarity(tokenize(evidence, lang), self.lexicon).found
 
     def _apply_fallback(self, records: list[tuple], hits_of: list[list[dict]]) -> None:
         """Mentions still without a sentiment word take the fallback classifier's reading of

@@ -31,7 +31,9 @@ NEGATION_BRIDGE = frozenset(
     {"は", "も", "が", "で", "だ", "です", "ます", "有る", "て", "に", "じゃ", "と",
      "感じる", "思う", "た", "こと", "事", "訳", "気", "為る",
      # degree adverbs that go with a negation: 止まることがほとんどない, 待つことはあまりない
-     "殆ど", "余り", "全く", "全然", "滅多", "一度", "然程", "大して"}
+     "殆ど", "余り", "全く", "全然", "滅多", "一度", "然程", "大して", "特に", "別に",
+     # and those of a decrease: 作業時間が大幅に減った, ミスがぐっと少なくなった
+     "大幅", "格段", "劇的", "随分", "大分", "可成", "相当", "ぐっ", "一気", "更に", "ほぼ"}
 )  # fmt: skip
 BUILTIN_NEGATORS_JA = frozenset({"ない", "無い", "ず", "ぬ", "なし", "無し"})
 BUILTIN_NEGATORS_EN = frozenset({"not", "no", "never", "n't", "without", "hardly", "nothing"})
@@ -204,6 +206,8 @@ def _by_first(patterns: Sequence[Pattern]) -> dict[str, tuple[Pattern, ...]]:
     index: dict[str, list[Pattern]] = {}
     for p in patterns:
         index.setdefault(p[0], []).append(p)
+        if len(p) > 1 and p[-1] == "無い":  # 申し分ない is also 申し分ありません
+            index[p[0]].append((*p[:-1], "有る", "ます", "ず"))
     return {first: tuple(ps) for first, ps in index.items()}
 
 
@@ -230,6 +234,12 @@ def _negated(
     """Is the sentiment word tokens[start:end] negated within its clause [lo, hi)?"""
     if tokens[start].pos in ("X", "AUX", "PART", "PUNCT"):  # English: look back 3 tokens
         return any(tokens[j].norm in neg for j in range(max(lo, start - 3), start))
+    # an experience denied reaches back over its whole clause: 不具合に遭遇したことがない,
+    # 難しいと感じたことは特にない
+    experience = next((k for k in range(end, min(hi - 1, end + 6))
+                       if tokens[k].norm == "た" and tokens[k + 1].norm in ("こと", "事")), None)
+    if experience is not None:
+        end = experience
     for j in range(end, min(hi, end + 8)):
         norm = tokens[j].norm
         if norm in neg:
@@ -346,7 +356,44 @@ def _clause_score(
     if excess:  # 多すぎる, 長すぎて, too basic: more than wanted is a complaint
         score -= len(excess)
         found = True
+    for i in _timed_waits(tokens, lo, hi, covered) if not requests else []:
+        # a wait that is counted in days or hours outweighs a mild word beside it
+        # ("waited 5 days for a reply to a simple question"); 待たずに: no wait, praise
+        score += 1 if _negated(tokens, i, i + 1, lo, hi, lexicon.negators) else -2
+        found = True
     return score, found, bool(requests)
+
+
+WAIT_VERBS = frozenset({"wait", "待つ", "待たす"})
+TIME_UNITS = frozenset({"minute", "min", "hour", "hr", "day", "week", "month",
+                        "分", "時間", "日", "週間", "週", "ヶ月", "か月", "カ月"})  # fmt: skip
+NUMBER_WORDS = frozenset({"a", "an", "one", "two", "three", "four", "five", "six", "seven",
+                          "eight", "nine", "ten", "few", "several", "many", "couple", "数",
+                          "何"})  # fmt: skip
+
+
+def _is_duration(tokens: Sequence[Token], i: int, lo: int) -> bool:
+    """tokens[i] is a time unit after a number: 5 days, two weeks, 3日, 1時間, 数日."""
+    if tokens[i].norm not in TIME_UNITS or i == lo:
+        return False
+    before = tokens[i - 1]
+    return (before.norm.isdigit() or before.norm in NUMBER_WORDS
+            or before.pos2 == "数詞")  # fmt: skip
+
+
+def _timed_waits(tokens: Sequence[Token], lo: int, hi: int, covered: set[int]) -> list[int]:
+    """Positions of a wait verb with its duration: after it in English (waited 5 days, had to
+    wait two weeks), before it in Japanese (3日待った, 1時間以上待たされた). Not one a lexicon
+    phrase already read (待たされる)."""
+    out = []
+    for i in range(lo, hi):
+        if tokens[i].norm not in WAIT_VERBS or i in covered:
+            continue
+        english = tokens[i].norm == "wait"
+        near = range(i + 1, min(hi, i + 5)) if english else range(max(lo, i - 4), i)
+        if any(_is_duration(tokens, j, lo) for j in near):
+            out.append(i)
+    return out
 
 
 BENEFACTIVE_LINKS = frozenset({"て", "で", "って"})

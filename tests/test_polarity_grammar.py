@@ -27,9 +27,56 @@ LEXICON = PolarityLexicon.for_folder(DEFAULT_LOOKUP_LISTS)
     ("導入してからレポート作成の工数が月20時間くらい減りました。", "positive"),  # through a quantity
     ("手間が省けた。", "positive"),
     ("工数がかなり増えた。", "negative"),
+    ("作業時間が大幅に減りました。", "positive"),               # through a degree of decrease
+    ("ミスがぐっと少なくなった。", "positive"),
+    ("不具合ゼロで運用できている。", "positive"),               # ゼロ: none of a complaint
+    ("不具合らしい不具合に遭遇したことがない。", "positive"),   # an experience denied
+    ("操作が難しいと感じたことは特にないです。", "positive"),
+    ("エラーが出たことは一度もない。", "positive"),
+    ("難しいと感じたことがあった。", "negative"),               # not denied
+    ("使いやすいと思ったことはない。", "negative"),
+    ("知識の深さも申し分ありません。", "positive"),             # 申し分ない, polite form
+    ("返信を3日待った。", "negative"),                          # a wait counted in days
+    ("1時間以上待たされた。", "negative"),                      # the lexicon's 待たされる, once
+    ("3日待たずに返信が来た。", "positive"),
 ])  # fmt: skip
 def test_sentence_polarity_reads_the_grammar(sentence, polarity):
     assert sentence_polarity(tokenize(sentence, "ja"), LEXICON).polarity == polarity
+
+
+@pytest.mark.parametrize(("sentence", "polarity", "score"), [
+    ("Waited 5 days for a reply to a simple billing question.", "negative", -1),  # over simple
+    ("I waited two weeks.", "negative", -2),
+    ("We did not wait a day.", "positive", 1),
+    ("Wait times are short.", "neutral", 0),                    # no duration: not a wait
+])  # fmt: skip
+def test_a_wait_counted_in_time_is_a_complaint_in_english(sentence, polarity, score):
+    read = sentence_polarity(tokenize(sentence, "en"), LEXICON)
+    assert (read.polarity, read.score) == (polarity, score)
+
+
+def test_an_evaluation_without_a_topic_of_its_own_reads_the_previous_sentence(tmp_path):
+    """The sample's R0317 and R0181, which the issue names, through `koe tag`: 「見やすいと好評
+    です」 names no topic (見やすい is a keyword, and the evaluation), so it tells how the
+    dashboard of the sentence before is seen; the wait outweighs "simple"."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from koe.cli import app
+    from koe.config import SAMPLE_INPUT
+
+    survey = pd.read_csv(SAMPLE_INPUT, dtype=str, keep_default_na=False)
+    survey[survey["id"].isin(["R0317", "R0181"])].to_csv(tmp_path / "in.csv", index=False)
+    result = CliRunner().invoke(app, ["tag", "--input", str(tmp_path / "in.csv"), "--out",
+                                      str(tmp_path / "tags.csv")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    tags = pd.read_csv(tmp_path / "tags.csv", dtype=str, keep_default_na=False)
+    assert sorted(zip(tags["id"], tags["theme"], tags["polarity"], strict=True)) == [
+        ("R0181", "commercial_contract_billing", "negative"),
+        ("R0181", "support_response_speed", "negative"),
+        ("R0317", "product_reports", "positive"),
+        ("R0317", "product_ui", "positive"),
+    ]
 
 
 def test_the_samples_promoter_comments_read_right(tmp_path):

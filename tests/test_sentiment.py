@@ -37,7 +37,8 @@ def test_lexicon_sentiment_of_a_comment(text, polarity, score):
 
 
 def test_sentences_without_a_sentiment_word_go_to_the_model():
-    frame = comment_sentiment(["a", "b", "c"], ["Waited 5 days for a reply", "返信が早い", "Waited 5 days for a reply"],
+    frame = comment_sentiment(["a", "b", "c"], ["Nobody answered my ticket for a week", "返信が早い",
+                               "Nobody answered my ticket for a week"],
                               LEXICON, model_scorer("koe-default"))  # fmt: skip
     assert frame["id"].tolist() == ["a", "b", "c"]
     assert frame.loc[0, "source"] == "model" and frame.loc[0, "polarity"] == "negative"
