@@ -372,12 +372,11 @@ class LookupTagger:
         """
         for i, hits in enumerate(hits_of[:-1]):
             following = records[i + 1]
-            if following[0] != records[i][0] or not all(
+            pending = [h for h in hits if not h["_found"]]
+            # the cheap checks first: most sentences have no mention left without a sentiment
+            if not pending or following[0] != records[i][0] or not all(
                 self._is_evaluation(h["evidence"], following[4]) for h in hits_of[i + 1]
             ):
-                continue
-            pending = [h for h in hits if not h["_found"]]
-            if not pending:
                 continue
             pol = sentence_polarity(tokenize(following[2], following[4]), self.lexicon)
             if pol.found and not pol.is_request:
