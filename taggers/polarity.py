@@ -256,8 +256,12 @@ QUANTITY_WORDS = frozenset({"位", "くらい", "ぐらい", "程", "ほど", "�
 
 def _quantity(token: Token) -> bool:
     """A number or its counter, between a cost word and 減る: 工数が月20時間くらい減った."""
-    return token.norm in QUANTITY_WORDS or token.surface.replace(",", "").isdigit() \
-        or token.pos == "数詞"  # fmt: skip
+    return token.norm in QUANTITY_WORDS or _is_number(token)
+
+
+def _is_number(token: Token) -> bool:
+    """20, 1,000, 二十 (Sudachi's normalized form is 20; its part of speech 名詞-数詞)."""
+    return token.norm.replace(",", "").isdigit() or token.pos2 == "数詞"
 
 
 @dataclass(frozen=True)
@@ -377,8 +381,7 @@ def _is_duration(tokens: Sequence[Token], i: int, lo: int) -> bool:
     if tokens[i].norm not in TIME_UNITS or i == lo:
         return False
     before = tokens[i - 1]
-    return (before.norm.isdigit() or before.norm in NUMBER_WORDS
-            or before.pos2 == "数詞")  # fmt: skip
+    return _is_number(before) or before.norm in NUMBER_WORDS
 
 
 def _timed_waits(tokens: Sequence[Token], lo: int, hi: int, covered: set[int]) -> list[int]:

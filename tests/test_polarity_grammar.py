@@ -25,6 +25,9 @@ LEXICON = PolarityLexicon.for_folder(DEFAULT_LOOKUP_LISTS)
     ("作業が止まることがほとんどない。", "positive"),           # negation through ほとんど
     ("待たされることはあまりない。", "positive"),
     ("導入してからレポート作成の工数が月20時間くらい減りました。", "positive"),  # through a quantity
+    ("工数が月二十時間くらい減りました。", "positive"),         # a kanji numeral bridges too
+    ("作業時間が三割ほど減った。", "positive"),
+    ("工数が月二十時間増えた。", "negative"),
     ("手間が省けた。", "positive"),
     ("工数がかなり増えた。", "negative"),
     ("作業時間が大幅に減りました。", "positive"),               # through a degree of decrease
