@@ -1,13 +1,16 @@
 """Tagging quality on the Fukui gold sets: naive substring vs lookup vs semantic vs combined.
 
     python -m bench.semantic_quality [--sets fukui_visit,fukui_requests] [--split test]
-        [--context period|none] [--out bench/results/semantic_quality.md]
+        [--context period|none] [--request-polarity lists|neutral|negative]
+        [--out bench/results/semantic_quality.md]
 
 Each gold set (tests/gold/<set>/) has a theme list written for it, comments and blind labels
 (tests/gold/LABELLING_RULES.md). ``--split tune`` is for tuning; ``test`` is the frozen set,
 measured only to report. ``--context period`` tags the labelled comments inside every answer to
 the same questions in the same months (the night's whole export, as koe run sees it; only the
 labelled comments are scored); ``none`` tags the labelled comments alone.
+``--request-polarity`` reads a request without a complaint in it as the lists' polarity.yaml
+says (``lists``, the default) or as neutral / negative, to compare the two conventions.
 
 Data: 出典: 福井県観光連盟「福井県観光データ分析システム FTAS」, CC BY 4.0.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import time
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +28,7 @@ import pandas as pd
 from koe.evaluate import evaluate_tags
 from koe.ingest.normalize import is_non_answer, normalize_text
 from koe.taggers.factory import build_tagger
+from koe.taggers.lookup import LookupTagger
 from koe.taggers.sentences import split_sentences
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,10 +72,16 @@ def naive_substring(comments: pd.DataFrame, tagger) -> pd.DataFrame:
 
 
 def measure(
-    name: str, split: str, context: str, settings=None, state: str | None = None
+    name: str,
+    split: str,
+    context: str,
+    settings=None,
+    state: str | None = None,
+    request_polarity: str = "lists",
 ) -> dict:
     """The four taggers' scores on one gold set (``state``: a run-state store for the
-    embedding cache, e.g. sqlite:////tmp/koe_bench.sqlite, to re-measure quickly)."""
+    embedding cache, e.g. sqlite:////tmp/koe_bench.sqlite, to re-measure quickly;
+    ``request_polarity``: "lists", or "neutral" / "negative" to override polarity.yaml's)."""
     from koe.models.embedding_cache import embed_with_cache
     from koe.store import RunStore
     from koe.taggers.semantic import SemanticSettings, semantic_tags
@@ -84,6 +95,9 @@ def measure(
         corpus = pd.concat([corpus, extra[~extra["id"].isin(set(corpus["id"]))]])
     corpus = prepare(corpus)
     tagger = build_tagger(lists, "koe-default")
+    if request_polarity != "lists":
+        lexicon = replace(tagger.lexicon, request_polarity=request_polarity)
+        tagger = LookupTagger(tagger.lists, lexicon, polarity_fallback=tagger.polarity_fallback)
     sentences = split_sentences(corpus)
     start = time.perf_counter()
     lookup = tagger.tag(sentences)
@@ -114,13 +128,17 @@ def main() -> None:
     parser.add_argument("--split", default="tune", choices=["tune", "test"])
     parser.add_argument("--context", default="period", choices=["period", "none"])
     parser.add_argument("--state", default=None, help="run-state store URL (embedding cache)")
+    parser.add_argument("--request-polarity", default="lists",
+                        choices=["lists", "neutral", "negative"])  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help="append a markdown table here")
     args = parser.parse_args()
-    lines = [f"## split {args.split}, context {args.context}", "",
+    lines = [f"## split {args.split}, context {args.context}, "
+             f"request polarity {args.request_polarity}", "",
              "| set | tagger | precision | recall | micro-F1 | macro-F1 | polarity |",
              "|---|---|---:|---:|---:|---:|---:|"]  # fmt: skip
     for name in args.sets.split(","):
-        out = measure(name, args.split, args.context, state=args.state)
+        out = measure(name, args.split, args.context, state=args.state,
+                      request_polarity=args.request_polarity)  # fmt: skip
         print(f"## {name} ({args.split}, context {args.context}): corpus {out['corpus']}, "
               f"{out['sentences']} sentences, {out['seconds']:.1f}s")  # fmt: skip
         for kind, ev in out["results"].items():

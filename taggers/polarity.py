@@ -37,6 +37,7 @@ NEGATION_BRIDGE = frozenset(
 )  # fmt: skip
 BUILTIN_NEGATORS_JA = frozenset({"ない", "無い", "ず", "ぬ", "なし", "無し"})
 BUILTIN_NEGATORS_EN = frozenset({"not", "no", "never", "n't", "without", "hardly", "nothing"})
+REQUEST_POLARITIES = ("neutral", "negative")
 
 Pattern = tuple[str, ...]
 
@@ -50,6 +51,9 @@ class PolarityLexicon:
     negators: frozenset[str]
     request_markers: tuple[Pattern, ...]
     replace_builtin: bool = False  # a folder's file that replaces koe's lexicon (for_folder)
+    # what a request without a complaint in it reads as: "neutral" (a wish is not a complaint)
+    # or "negative" (a request implies a shortfall, as some labelling conventions have it)
+    request_polarity: str = "neutral"
 
     @cached_property
     def positive_index(self) -> dict[str, tuple[Pattern, ...]]:
@@ -87,7 +91,8 @@ class PolarityLexicon:
         """The lexicon of a lookup-list folder: koe's built-in polarity.yaml, extended by the
         folder's own polarity.yaml when it has one — its positive / negative words are added
         (a word listed under the other polarity moves), its negators and request markers are
-        added — or replaced by it when that file says ``replace_builtin: true``."""
+        added, its ``request_polarity`` holds — or replaced by it when that file says
+        ``replace_builtin: true``."""
         from koe.core.resources import resource_path
 
         own = Path(folder) / POLARITY_FILE
@@ -103,11 +108,13 @@ class PolarityLexicon:
             negators=merged.negators | mine.negators,
             request_markers=tuple(dict.fromkeys((*merged.request_markers,
                                                  *mine.request_markers))),
+            request_polarity=mine.request_polarity,
         )  # fmt: skip
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> PolarityLexicon:
-        """Load lookup_lists/polarity.yaml (keys: positive, negative, negators, request_markers)."""
+        """Load lookup_lists/polarity.yaml (keys: positive, negative, negators, request_markers,
+        request_polarity)."""
         path = Path(path)
         if not path.is_file():
             raise LookupListError(
@@ -118,7 +125,7 @@ class PolarityLexicon:
         if not isinstance(doc, dict):
             raise LookupListError(f"{path}: expected a mapping with positive/negative lists")
         allowed = {"version", "positive", "negative", "negators", "neutralizers", "request_markers",
-                   "replace_builtin"}
+                   "replace_builtin", "request_polarity"}
         unknown = sorted(set(doc) - allowed - {_LINE})
         if unknown:
             raise LookupListError(f"{path}:{doc.get(_LINE, 1)}: unknown field(s) {unknown}")
@@ -140,6 +147,12 @@ class PolarityLexicon:
                 out.append(pattern_of(text))
             return tuple(dict.fromkeys(p for p in out if p))
 
+        request_polarity = doc.get("request_polarity", "neutral")
+        if request_polarity not in REQUEST_POLARITIES:
+            raise LookupListError(
+                f"{path}: request_polarity must be one of {list(REQUEST_POLARITIES)}, "
+                f"got {request_polarity!r}"
+            )
         negators = {t for p in patterns("negators") for t in p}
         return cls(
             positive=patterns("positive"),
@@ -147,6 +160,7 @@ class PolarityLexicon:
             negators=frozenset(negators | BUILTIN_NEGATORS_JA | BUILTIN_NEGATORS_EN),
             request_markers=patterns("request_markers"),
             replace_builtin=doc.get("replace_builtin") is True,
+            request_polarity=request_polarity,
         )
 
 
@@ -301,7 +315,9 @@ def mention_polarity(
         polarity_name = "positive"
     elif score < 0:
         polarity_name = "negative"
-    elif found or is_request:  # a wish without a complaint in it is neutral, whatever the theme
+    elif is_request:  # a wish without a complaint in it, whatever the theme's default
+        polarity_name = lexicon.request_polarity
+    elif found:
         polarity_name = "neutral"
     else:
         polarity_name = default
@@ -313,16 +329,17 @@ def mention_polarity(
 def sentence_polarity(tokens: Sequence[Token], lexicon: PolarityLexicon) -> MentionPolarity:
     """Polarity of a whole sentence (all clauses), e.g. 「遅すぎる。」 after the mention."""
     score, found, is_request = _clause_score(tokens, 0, len(tokens), lexicon)
-    polarity = "positive" if score > 0 else "negative" if score < 0 else "neutral"
+    if score:
+        polarity = "positive" if score > 0 else "negative"
+    else:
+        polarity = lexicon.request_polarity if is_request else "neutral"
     return MentionPolarity(polarity, is_request, score, found)
 
 
 def request_span(tokens: Sequence[Token], lexicon: PolarityLexicon) -> tuple[int, int] | None:
-    """Token range of the sentence's first request marker (〜してほしい, wish), or None."""
-    for start, end, _ in _find(tokens, lexicon.request_index, 0, len(tokens)):
-        if not _honorific_kudasaru(tokens, start, end):
-            return start, end
-    return None
+    """Token range of the sentence's first request (〜してほしい, あるとよい, wish), or None."""
+    requests = _requests(tokens, 0, len(tokens), lexicon)
+    return requests[0] if requests else None
 
 
 def _honorific_kudasaru(tokens: Sequence[Token], start: int, end: int) -> bool:
@@ -332,14 +349,70 @@ def _honorific_kudasaru(tokens: Sequence[Token], start: int, end: int) -> bool:
     )  # fmt: skip
 
 
+def _requests(
+    tokens: Sequence[Token], lo: int, hi: int, lexicon: PolarityLexicon
+) -> list[tuple[int, int]]:
+    """Token ranges of the requests in tokens[lo:hi], in order: the lexicon's markers (not an
+    honorific くださる) and wishes (増えるとよい, see :func:`_wishes`)."""
+    markers = [
+        (s, e) for s, e, _ in _find(tokens, lexicon.request_index, lo, hi)
+        if not _honorific_kudasaru(tokens, s, e)
+    ]  # fmt: skip
+    wishes = [(s, e) for s, e in _wishes(tokens, lexicon.negators) if s < hi and e > lo]
+    return sorted({*markers, *wishes})
+
+
+WISH_WORDS = frozenset({"良い", "嬉しい", "助かる", "有り難い", "幸い", "便利"})
+WISH_ENDINGS = frozenset({"と", "思う", "感じる", "考える", "の", "ん"})
+
+
+def _wishes(tokens: Sequence[Token], negators: frozenset[str]) -> list[tuple[int, int]]:
+    """Desiderative wishes in a sentence: a condition, then a wish word that ends its clause —
+    飲食店が増えるとよい, あるとなお嬉しい, あってもいい, 増えてくれたら嬉しい, あれば良かった,
+    分かりやすいと嬉しい. Ranges from the condition's last token to the wish word. A condition
+    ends a clause (:func:`clause_bounds`), so a wish belongs to the clauses on both sides:
+    「休憩できるスペースがあっても」 is a request with 「いいと思います」."""
+    out = []
+    for j, tok in enumerate(tokens):
+        if tok.norm not in WISH_WORDS or not _ends_clause_after(tokens, j, negators):
+            continue
+        k = j - 1
+        while k >= 0 and tokens[k].pos == "副詞" and tokens[k].norm != "出来れば":
+            k -= 1  # a degree adverb between: あるとなお嬉しい, 増えるともっと便利
+        if k >= 0 and _is_wish_condition(tokens, k):
+            out.append((k, j + 1))
+    return out
+
+
+def _is_wish_condition(tokens: Sequence[Token], k: int) -> bool:
+    """Does token k end the condition of a wish: ば, たら, ても (:func:`_ends_condition`, not
+    時に), と after a predicate (増えると, 分かりやすいと), or the adverb できれば?"""
+    tok = tokens[k]
+    if tok.norm == "出来れば" or (_ends_condition(tokens, k) and tok.norm not in ("に", "は")):
+        return True
+    if tok.pos != "助詞" or tok.norm != "と" or k == 0:
+        return False
+    before = tokens[k - 1]
+    return before.pos in ("動詞", "形容詞", "助動詞") or before.pos2 == "形容詞的"
+
+
+def _ends_clause_after(tokens: Sequence[Token], j: int, negators: frozenset[str]) -> bool:
+    """Only endings follow token j up to its clause's end: です, ね, と思います (not a negation)."""
+    for tok in tokens[j + 1 :]:
+        if tok.pos == "補助記号" or tok.pos2 == "接続助詞":
+            return True
+        if tok.norm in negators:
+            return False
+        if tok.pos != "助動詞" and tok.pos2 != "終助詞" and tok.norm not in WISH_ENDINGS:
+            return False
+    return True
+
+
 def _clause_score(
     tokens: Sequence[Token], lo: int, hi: int, lexicon: PolarityLexicon
 ) -> tuple[int, bool, bool]:
     """(sentiment score, any sentiment found, is a request) of the clause tokens[lo:hi]."""
-    requests = [
-        r for r in _find(tokens, lexicon.request_index, lo, hi)
-        if not _honorific_kudasaru(tokens, r[0], r[1])
-    ]  # fmt: skip
+    requests = _requests(tokens, lo, hi, lexicon)
     first_request = requests[0][0] if requests else hi
     score = 0
     found = False

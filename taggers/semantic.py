@@ -349,14 +349,15 @@ def semantic_layer(
 
 
 def _polarities(tagger: LookupTagger, rows: list[dict]) -> None:
-    """A semantic tag's polarity is its sentence's: the lexicon, then the fallback model
-    (themes whose default polarity is neutral), else the theme's default polarity."""
+    """A semantic tag's polarity is its sentence's: the lexicon (a request reads as the
+    lexicon's ``request_polarity``, as lookup mentions do), then the fallback model (themes
+    whose default polarity is neutral), else the theme's default polarity."""
     open_rows = []
     for row in rows:
         lexicon = tagger.lexicon_of(row["theme"])
         pol = sentence_polarity(tokenize(row["_sentence"], row["_lang"]), lexicon)
         row["is_request"] = bool(pol.is_request)
-        if pol.found:
+        if pol.found or pol.is_request:
             row["polarity"] = pol.polarity
         elif row["polarity"] == "neutral" and not pol.is_request:
             open_rows.append(row)
