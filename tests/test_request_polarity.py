@@ -34,6 +34,8 @@ VISIT_LIST = (
     "夏はかき氷屋さんとかあれば良いですね!",
     "もっといろんな施設が出来ればいい!",                    # the adverb できれば
     "説明が分かりやすいと嬉しいです",                          # と after an adjective
+    "子供が遊べる場所があると良かった",                        # counterfactual: ある, past
+    "あったら良かったです",
 ])  # fmt: skip
 def test_a_wish_is_a_request(sentence):
     read = sentence_polarity(tokenize(sentence, "ja"), LEXICON)
