@@ -417,6 +417,7 @@ def _clause_score(
     score = 0
     found = False
     covered: set[int] = set()
+    praise: list[tuple[int, int]] = []
     for polarity, patterns in ((1, lexicon.positive_index), (-1, lexicon.negative_index)):
         for s, e, _ in _find(tokens, patterns, lo, hi):
             covered.update(range(s, e))
@@ -425,6 +426,8 @@ def _clause_score(
                 continue  # hypothetical: 「もっと早くしてほしい」「あれば嬉しい」
             score += value
             found = True
+            if value > 0:
+                praise.append((s, e))
     if not requests:
         for i in _benefactives(tokens, lo, hi, covered):
             score += -1 if _negated(tokens, i, i + 1, lo, hi, lexicon.negators) else 1
@@ -433,12 +436,56 @@ def _clause_score(
     if excess:  # 多すぎる, 長すぎて, too basic: more than wanted is a complaint
         score -= len(excess)
         found = True
+    lacking = _scarcities(tokens, lo, hi, covered, lexicon)
+    if lacking:  # バスの本数が少ない, 飲食店が少ない: too few of a thing is a shortfall
+        # praise inside what is lacking is not praise: おしゃれなお店が少ない
+        score -= len(lacking) + sum(any(a <= s and e <= b for a, b in lacking) for s, e in praise)
+        found = True
     for i in _timed_waits(tokens, lo, hi, covered) if not requests else []:
         # a wait that is counted in days or hours outweighs a mild word beside it
         # ("waited 5 days for a reply to a simple question"); 待たずに: no wait, praise
         score += 1 if _negated(tokens, i, i + 1, lo, hi, lexicon.negators) else -2
         found = True
     return score, found, bool(requests)
+
+
+SCARCITY_WORDS = frozenset({"少ない", "乏しい"})
+
+
+SCARCITY_STOPS = frozenset({"が", "は", "を", "も", "で", "に", "へ", "から", "まで"})
+
+
+def _scarcities(
+    tokens: Sequence[Token], lo: int, hi: int, covered: set[int], lexicon: PolarityLexicon
+) -> list[tuple[int, int]]:
+    """The noun phrases (token ranges) that 少ない / 乏しい say are too few, when the thing is
+    not itself a complaint: 本数が少ない, 飲食店少ない, 情報がやや少なかった, おしゃれなお店が
+    少ない (the whole phrase; not ミスが少ない, a negated complaint; not 少なくない).
+    Where fewer is better (人が少ない for crowding), a theme's ``polarity_words`` list 少ない as
+    positive; a sentiment word is never read again here."""
+    out = []
+    for i in range(lo, hi):
+        if tokens[i].norm not in SCARCITY_WORDS or i in covered:
+            continue
+        j = i - 1
+        while j >= lo and (tokens[j].pos == "副詞" or tokens[j].norm in ("が", "は", "も")):
+            j -= 1
+        if j < lo or j in covered or tokens[j].pos not in ("名詞", "接尾辞"):
+            continue
+        if _negated(tokens, i, i + 1, lo, hi, lexicon.negators):
+            continue
+        start = j
+        while start > lo and not _ends_noun_phrase(tokens[start - 1]):
+            start -= 1
+        out.append((start, j + 1))
+    return out
+
+
+def _ends_noun_phrase(token: Token) -> bool:
+    """Does a token end what comes before a noun phrase (a case particle, a clause's end)?"""
+    if token.pos == "補助記号" or token.pos2 == "接続助詞":
+        return True
+    return token.pos == "助詞" and token.norm in SCARCITY_STOPS
 
 
 WAIT_VERBS = frozenset({"wait", "待つ", "待たす"})

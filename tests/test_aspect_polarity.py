@@ -29,6 +29,11 @@ themes:
     name: 返信
     department: support
     keywords: [返信]
+  - id: crowding
+    name: 混雑
+    department: product
+    keywords: [人出]
+    polarity_words: {positive: [少ない]}
 """
 
 
@@ -52,6 +57,8 @@ def tagger(tmp_path_factory):
         ("閉店時間が遅くて便利", "hours", "positive"),
         ("駐車場が広い", "parking", "positive"),
         ("駐車場が広くない", "parking", "negative"),
+        ("駐車場が少ない", "parking", "negative"),  # too few: a shortfall
+        ("人出が少なくてゆっくりできた", "crowding", "positive"),  # fewer is better here
     ],
 )
 def test_polarity_words_set_the_sign_for_their_theme_only(tagger, sentence, theme, polarity):

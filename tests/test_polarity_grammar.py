@@ -1,6 +1,6 @@
 """Grammar the lexicon reads beyond single words: benefactives (〜てくれる / 〜てもらう /
-〜ていただく), negation through a degree adverb or a quantity, and cost words that a decrease
-turns into praise. Real Sudachi, the shipped lexicon."""
+〜ていただく), negation through a degree adverb or a quantity, cost words that a decrease turns
+into praise, and too few of a thing (本数が少ない). Real Sudachi, the shipped lexicon."""
 
 from __future__ import annotations
 
@@ -42,6 +42,13 @@ LEXICON = PolarityLexicon.for_folder(DEFAULT_LOOKUP_LISTS)
     ("返信を3日待った。", "negative"),                          # a wait counted in days
     ("1時間以上待たされた。", "negative"),                      # the lexicon's 待たされる, once
     ("3日待たずに返信が来た。", "positive"),
+    ("バスの本数が少ない。", "negative"),                       # too few of a thing
+    ("飲食店少ない", "negative"),
+    ("案内板がやや少なかった。", "negative"),
+    ("カフェやおしゃれなお店が少ない。", "negative"),           # おしゃれ: of the shops that lack
+    ("ミスが少ない。", "positive"),                             # fewer of a complaint
+    ("トラブルが少ないので安心。", "positive"),
+    ("品数は少なくない。", "neutral"),                          # not few: no shortfall
 ])  # fmt: skip
 def test_sentence_polarity_reads_the_grammar(sentence, polarity):
     assert sentence_polarity(tokenize(sentence, "ja"), LEXICON).polarity == polarity
