@@ -399,7 +399,7 @@ def _is_wish_condition(tokens: Sequence[Token], k: int) -> bool:
 def _ends_clause_after(tokens: Sequence[Token], j: int, negators: frozenset[str]) -> bool:
     """Only endings follow token j up to its clause's end: です, ね, と思います (not a negation)."""
     for tok in tokens[j + 1 :]:
-        if tok.pos == "補助記号" or tok.pos2 == "接続助詞":
+        if _is_clause_end(tok):
             return True
         if tok.norm in negators:
             return False
@@ -450,8 +450,6 @@ def _clause_score(
 
 
 SCARCITY_WORDS = frozenset({"少ない", "乏しい"})
-
-
 SCARCITY_STOPS = frozenset({"が", "は", "を", "も", "で", "に", "へ", "から", "まで"})
 
 
@@ -483,9 +481,12 @@ def _scarcities(
 
 def _ends_noun_phrase(token: Token) -> bool:
     """Does a token end what comes before a noun phrase (a case particle, a clause's end)?"""
-    if token.pos == "補助記号" or token.pos2 == "接続助詞":
-        return True
-    return token.pos == "助詞" and token.norm in SCARCITY_STOPS
+    return _is_clause_end(token) or (token.pos == "助詞" and token.norm in SCARCITY_STOPS)
+
+
+def _is_clause_end(token: Token) -> bool:
+    """A punctuation mark or a conjunctive particle (し, ので, が, て)."""
+    return token.pos == "補助記号" or token.pos2 == "接続助詞"
 
 
 WAIT_VERBS = frozenset({"wait", "待つ", "待たす"})
