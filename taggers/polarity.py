@@ -342,6 +342,41 @@ def request_span(tokens: Sequence[Token], lexicon: PolarityLexicon) -> tuple[int
     return requests[0] if requests else None
 
 
+RECOMMEND_VERBS = frozenset({"勧める", "薦める", "紹介", "推薦", "推奨", "御勧め"})
+REVISIT_VERBS = frozenset({"来る", "行く", "訪れる", "訪ねる", "伺う", "寄る", "泊まる", "利用",
+                           "参加", "巡る", "遊ぶ", "訪問", "来訪", "リピート"})  # fmt: skip
+REVISIT_ADVERBS = frozenset({"又", "再び", "再度", "是非", "今度", "次回", "一度"})
+
+
+def _is_intent(tokens: Sequence[Token], lo: int, marker: int) -> bool:
+    """Is the request marker at ``marker`` a たい of coming back or recommending: 友人にも勧めた
+    い, 紹介したい, また来たい, 是非もう一度訪れたい, また巡ってみたい (not 詳しく知りたい)?"""
+    if tokens[marker].norm != "たい" or marker == 0:
+        return False
+    k = marker - 1
+    if tokens[k].norm == "見る" and k >= 2 and tokens[k - 1].norm in BENEFACTIVE_LINKS:
+        k -= 2  # 〜てみたい
+    elif tokens[k].norm == "為る" and k >= 1:
+        k -= 1  # 紹介したい, 利用したい
+    verb = tokens[k].norm
+    if verb in RECOMMEND_VERBS:
+        return True
+    return verb in REVISIT_VERBS and any(t.norm in REVISIT_ADVERBS for t in tokens[lo:k])
+
+
+def _attributive(tokens: Sequence[Token], start: int, end: int) -> bool:
+    """欲しい / たい describing a noun, not asking for anything: 欲しいものを探せた,
+    見たいものがたくさんあった, 欲しかった商品が買えた (but 〜てほしい asks even before a noun:
+    改善してほしい点は…)."""
+    if end - start != 1 or tokens[start].norm not in ("欲しい", "たい"):
+        return False
+    link = tokens[start - 1] if start else None
+    if tokens[start].norm == "欲しい" and link and link.pos2 == "接続助詞":
+        return False  # 〜て / 〜でほしい (not 祭りで欲しいものを)
+    after = end + (end < len(tokens) and tokens[end].norm == "た")
+    return after < len(tokens) and tokens[after].pos == "名詞"
+
+
 def _honorific_kudasaru(tokens: Sequence[Token], start: int, end: int) -> bool:
     """下さる as an honorific (教えてくださり, くださった), not a request (下さい)."""
     return end - start == 1 and tokens[start].norm == "下さる" and tokens[start].surface not in (
@@ -356,7 +391,7 @@ def _requests(
     honorific くださる) and wishes (増えるとよい, see :func:`_wishes`)."""
     markers = [
         (s, e) for s, e, _ in _find(tokens, lexicon.request_index, lo, hi)
-        if not _honorific_kudasaru(tokens, s, e)
+        if not _honorific_kudasaru(tokens, s, e) and not _attributive(tokens, s, e)
     ]  # fmt: skip
     wishes = [(s, e) for s, e in _wishes(tokens, lexicon.negators) if s < hi and e > lo]
     return sorted({*markers, *wishes})
@@ -413,9 +448,15 @@ def _clause_score(
 ) -> tuple[int, bool, bool]:
     """(sentiment score, any sentiment found, is a request) of the clause tokens[lo:hi]."""
     requests = _requests(tokens, lo, hi, lexicon)
+    intents = [r for r in requests if _is_intent(tokens, lo, r[0])]
+    requests = [r for r in requests if r not in intents]
     first_request = requests[0][0] if requests else hi
     score = 0
     found = False
+    for s, e in intents if not requests else []:
+        # また来たい, 友人にも勧めたい: the wish to come back or to recommend is praise
+        score += -1 if _negated(tokens, s, e, lo, hi, lexicon.negators) else 1
+        found = True
     covered: set[int] = set()
     praise: list[tuple[int, int]] = []
     for polarity, patterns in ((1, lexicon.positive_index), (-1, lexicon.negative_index)):

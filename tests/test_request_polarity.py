@@ -58,6 +58,34 @@ def test_praise_near_a_condition_is_not_a_wish(sentence):
         assert (read.polarity, read.is_request) == ("positive", False)
 
 
+@pytest.mark.parametrize(("sentence", "polarity"), [
+    ("陶芸まつりで欲しいものを探せた。", "neutral"),            # 欲しい describes a noun
+    ("欲しかった商品が買えた。", "neutral"),
+    ("思っていたより行きたい場所が沢山あった。", "neutral"),
+    ("電車では行きたいところに行きにくい。", "negative"),       # the complaint is read
+    ("子供が喜んでいたので、他の子持ちの人にも勧めたい。", "positive"),  # recommending
+    ("友人にも紹介したいです。", "positive"),
+    ("また来たいです。", "positive"),                           # coming back
+    ("是非もう一度訪れたいと思います。", "positive"),
+    ("まだ知らない所もまた巡ってみたい。", "positive"),
+    ("もう一度行きたいとは思わない。", "negative"),             # negated
+])  # fmt: skip
+def test_a_wish_to_come_back_or_recommend_is_praise_not_a_request(sentence, polarity):
+    for lexicon in (LEXICON, NEGATIVE):
+        read = sentence_polarity(tokenize(sentence, "ja"), lexicon)
+        assert (read.polarity, read.is_request) == (polarity, False)
+
+
+@pytest.mark.parametrize("sentence", [
+    "もっと詳しく知りたい。",                                   # たい of another verb
+    "今度は駐車場を広くしてほしい。",
+    "次は公共交通機関で行きたいが、バスの本数を増やしてほしい。",
+    "改善してほしい点としては、CSV出力の列の順番を指定できないこと。",  # 〜てほしい before a noun
+])  # fmt: skip
+def test_other_wishes_stay_requests(sentence):
+    assert sentence_polarity(tokenize(sentence, "ja"), LEXICON).is_request
+
+
 def test_a_complaint_in_a_request_stays_negative_and_a_wish_joins_the_request_catcher():
     read = sentence_polarity(tokenize("不便なので駐車場がもっと広いと助かる。", "ja"), LEXICON)
     assert (read.polarity, read.is_request) == ("negative", True)
