@@ -338,7 +338,7 @@ def sentence_polarity(tokens: Sequence[Token], lexicon: PolarityLexicon) -> Ment
 
 def request_span(tokens: Sequence[Token], lexicon: PolarityLexicon) -> tuple[int, int] | None:
     """Token range of the sentence's first request (〜してほしい, あるとよい, wish), or None."""
-    requests = _requests(tokens, 0, len(tokens), lexicon)
+    requests, _ = _requests(tokens, 0, len(tokens), lexicon)
     return requests[0] if requests else None
 
 
@@ -386,15 +386,17 @@ def _honorific_kudasaru(tokens: Sequence[Token], start: int, end: int) -> bool:
 
 def _requests(
     tokens: Sequence[Token], lo: int, hi: int, lexicon: PolarityLexicon
-) -> list[tuple[int, int]]:
-    """Token ranges of the requests in tokens[lo:hi], in order: the lexicon's markers (not an
-    honorific くださる) and wishes (増えるとよい, see :func:`_wishes`)."""
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Token ranges of the requests in tokens[lo:hi], in order — the lexicon's markers (not an
+    honorific くださる, not ほしい / たい before a noun) and wishes (増えるとよい, see
+    :func:`_wishes`) — and of the markers that are intents instead (また来たい, 勧めたい)."""
     markers = [
         (s, e) for s, e, _ in _find(tokens, lexicon.request_index, lo, hi)
         if not _honorific_kudasaru(tokens, s, e) and not _attributive(tokens, s, e)
     ]  # fmt: skip
+    intents = [(s, e) for s, e in markers if _is_intent(tokens, lo, s)]
     wishes = [(s, e) for s, e in _wishes(tokens, lexicon.negators) if s < hi and e > lo]
-    return sorted({*markers, *wishes})
+    return sorted({*markers, *wishes} - set(intents)), intents
 
 
 WISH_WORDS = frozenset({"良い", "嬉しい", "助かる", "有り難い", "幸い", "便利"})
@@ -447,9 +449,7 @@ def _clause_score(
     tokens: Sequence[Token], lo: int, hi: int, lexicon: PolarityLexicon
 ) -> tuple[int, bool, bool]:
     """(sentiment score, any sentiment found, is a request) of the clause tokens[lo:hi]."""
-    requests = _requests(tokens, lo, hi, lexicon)
-    intents = [r for r in requests if _is_intent(tokens, lo, r[0])]
-    requests = [r for r in requests if r not in intents]
+    requests, intents = _requests(tokens, lo, hi, lexicon)
     first_request = requests[0][0] if requests else hi
     score = 0
     found = False

@@ -94,6 +94,10 @@ def test_a_complaint_in_a_request_stays_negative_and_a_wish_joins_the_request_ca
     assert set(hits) == {"product_reports", "product_feature_requests"}
     assert hits["product_feature_requests"]["evidence"] == "と助かる"
     assert hits["product_reports"]["polarity"] == "neutral" and hits["product_reports"]["is_request"]
+    # an intent is no request for the catcher either
+    hits = {h["theme"]: h for h in tagger.match_sentence("レポートが見やすいので同僚にも勧めたい。")}
+    assert "product_feature_requests" not in hits and hits["product_reports"]["polarity"] == "positive"
+    assert not hits["product_reports"]["is_request"]
 
 
 def _folder(tmp_path, polarity_yaml: str | None):
