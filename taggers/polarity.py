@@ -311,28 +311,29 @@ def mention_polarity(
         i += 1
         # the joined span, so a marker across the boundary (あれば|嬉しい) is still a request
         score, found, is_request = _clause_score(tokens, clauses[here][0], clauses[i][1], lexicon)
-    if score > 0:
-        polarity_name = "positive"
-    elif score < 0:
-        polarity_name = "negative"
-    elif is_request:  # a wish without a complaint in it, whatever the theme's default
-        polarity_name = lexicon.request_polarity
-    elif found:
-        polarity_name = "neutral"
-    else:
-        polarity_name = default
+    polarity_name = _polarity_of(score, found, is_request, lexicon, default)
     return MentionPolarity(
         polarity_name, is_request, score, found, (clauses[here][0], clauses[i][1])
     )
 
 
+def _polarity_of(
+    score: int, found: bool, is_request: bool, lexicon: PolarityLexicon, default: str
+) -> str:
+    """The polarity a clause score reads as; ``default`` where no sentiment was found."""
+    if score > 0:
+        return "positive"
+    if score < 0:
+        return "negative"
+    if is_request:  # a wish without a complaint in it, whatever the theme's default
+        return lexicon.request_polarity
+    return "neutral" if found else default
+
+
 def sentence_polarity(tokens: Sequence[Token], lexicon: PolarityLexicon) -> MentionPolarity:
     """Polarity of a whole sentence (all clauses), e.g. 「遅すぎる。」 after the mention."""
     score, found, is_request = _clause_score(tokens, 0, len(tokens), lexicon)
-    if score:
-        polarity = "positive" if score > 0 else "negative"
-    else:
-        polarity = lexicon.request_polarity if is_request else "neutral"
+    polarity = _polarity_of(score, found, is_request, lexicon, "neutral")
     return MentionPolarity(polarity, is_request, score, found)
 
 

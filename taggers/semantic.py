@@ -359,7 +359,7 @@ def _polarities(tagger: LookupTagger, rows: list[dict]) -> None:
         row["is_request"] = bool(pol.is_request)
         if pol.found or pol.is_request:
             row["polarity"] = pol.polarity
-        elif row["polarity"] == "neutral" and not pol.is_request:
+        elif row["polarity"] == "neutral":
             open_rows.append(row)
     if tagger.polarity_fallback is not None and open_rows:
         texts = list(dict.fromkeys(r["_sentence"] for r in open_rows))
